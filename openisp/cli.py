@@ -1,0 +1,73 @@
+"""The ``openisp`` command line: one sub-command per module in :mod:`openisp.commands`.
+
+Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``.  Errors of any layer (``ScenarioError``, ``MarketError``,
+...) end as one clear line on stderr and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: sub-command -> module under openisp.commands
+COMMANDS = {
+    "doctor": "doctor",
+    "check": "check",
+    "show": "show",
+    "generate": "generate",
+    "auction": "auction",
+    "controller": "controller",
+    "run": "run",
+}
+
+
+class CommandError(Exception):
+    """A command could not do its work; the message says why and what to do."""
+
+
+def _load(name: str):
+    return importlib.import_module(f"openisp.commands.{COMMANDS[name]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openisp", description="An open bandwidth market testbed.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = _load(name)
+        except ImportError as exc:  # a command whose dependencies are missing still shows up
+            p = sub.add_parser(name, help=f"(unavailable: {exc})")
+            p.set_defaults(module=None, import_error=exc)
+            continue
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from topologies.errors import ScenarioError
+
+    args = build_parser().parse_args(argv)
+    if args.module is None:
+        print(f"openisp {args.command}: cannot start: {args.import_error}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.module.run(args) or 0)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"openisp {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line per layer error; a real bug still shows its type
+        if type(exc).__name__.endswith("Error") and exc.__class__.__module__.split(".")[0] in ("controller", "dataplane", "openisp", "topologies"):
+            print(f"openisp {args.command}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

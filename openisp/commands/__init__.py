@@ -1,0 +1,1 @@
+"""Sub-commands of the ``openisp`` CLI; see :mod:`openisp.cli`."""

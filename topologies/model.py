@@ -1,0 +1,209 @@
+"""The scenario model: immutable data describing a multi-provider world.
+
+A scenario is loaded once (see :mod:`topologies.loader`) and never changed
+afterwards; every other layer reads it.  Units follow the design card:
+capacities and rates are integer kbps, money is :class:`decimal.Decimal`,
+latency is float milliseconds.
+
+Example
+-------
+>>> from topologies.loader import load_scenario
+>>> s = load_scenario("topologies/default.yaml")
+>>> sorted(p.role for p in s.participants)[:2]
+['backbone', 'backbone']
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from typing import Mapping
+
+ROLES = ("backbone", "last_mile", "content", "community", "customer")
+PROVIDER_ROLES = ("backbone", "last_mile", "content", "community")
+MECHANISMS = ("vcg", "lmp", "pay-as-bid")
+
+#: The benchmarking range of RFC 2544; every emulated address comes from it.
+EMULATION_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A named party: a provider owning switches and links, or a customer."""
+
+    name: str
+    role: str
+    prefix: ipaddress.IPv4Network | None = None
+
+
+@dataclass(frozen=True)
+class Switch:
+    """An OpenFlow switch owned by a provider, placed in a city."""
+
+    name: str
+    owner: str
+    city: str
+    dpid: int
+
+
+@dataclass(frozen=True)
+class Host:
+    """An end host attached to one switch by an access link."""
+
+    name: str
+    owner: str
+    switch: str
+    ip: ipaddress.IPv4Address
+    prefixlen: int
+    mac: str
+    access_kbps: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """A full-duplex link between two switches; ``capacity_kbps`` is per direction."""
+
+    id: str
+    a: str
+    b: str
+    capacity_kbps: int
+    latency_ms: float
+    owner: str
+
+    def other_end(self, switch: str) -> str:
+        """The switch at the far end of the link seen from ``switch``."""
+        if switch == self.a:
+            return self.b
+        if switch == self.b:
+            return self.a
+        raise ValueError(f"switch {switch!r} is not an end of link {self.id!r}")
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    """Capacity up to ``up_to_kbps`` (cumulative) sells at ``ask_per_mbps``."""
+
+    up_to_kbps: int
+    ask_per_mbps: Decimal
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Capacity on a link for sale by the link's owner, per direction, per epoch."""
+
+    id: str
+    link: str
+    seller: str
+    capacity_kbps: int
+    ask_per_mbps: Decimal
+    tiers: tuple[PriceTier, ...] = ()
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A bid: carry up to ``max_kbps`` from ``src`` to ``dst``, worth ``value_per_mbps``."""
+
+    id: str
+    buyer: str
+    src: str
+    dst: str
+    max_kbps: int
+    value_per_mbps: Decimal
+    floor_kbps: int = 0
+
+
+@dataclass(frozen=True)
+class MarketSettings:
+    mechanism: str = "vcg"
+    epoch_s: float = 30.0
+    universal_floor_kbps: int = 0
+
+
+@dataclass(frozen=True)
+class EmulationSettings:
+    """How the emulation maps real capacities onto what this machine can carry.
+
+    Emulated bandwidth = real capacity x ``scale``.
+    """
+
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timeline entry: at ``at_s`` seconds, ``action`` on ``target``."""
+
+    at_s: float
+    action: str
+    target: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole world: who takes part, what they own, what they sell and buy."""
+
+    name: str
+    participants: tuple[Participant, ...]
+    switches: tuple[Switch, ...]
+    hosts: tuple[Host, ...]
+    links: tuple[Link, ...]
+    offers: tuple[Offer, ...] = ()
+    demands: tuple[Demand, ...] = ()
+    market: MarketSettings = MarketSettings()
+    emulation: EmulationSettings = EmulationSettings()
+    timeline: tuple[Event, ...] = ()
+    source: str = "<memory>"
+
+    # Look-ups by name; cached because the dataclass is frozen.
+    @cached_property
+    def participant(self) -> Mapping[str, Participant]:
+        return {p.name: p for p in self.participants}
+
+    @cached_property
+    def switch(self) -> Mapping[str, Switch]:
+        return {s.name: s for s in self.switches}
+
+    @cached_property
+    def switch_by_dpid(self) -> Mapping[int, Switch]:
+        return {s.dpid: s for s in self.switches}
+
+    @cached_property
+    def host(self) -> Mapping[str, Host]:
+        return {h.name: h for h in self.hosts}
+
+    @cached_property
+    def host_by_ip(self) -> Mapping[str, Host]:
+        return {str(h.ip): h for h in self.hosts}
+
+    @cached_property
+    def link(self) -> Mapping[str, Link]:
+        return {l.id: l for l in self.links}
+
+    @cached_property
+    def demand(self) -> Mapping[str, Demand]:
+        return {d.id: d for d in self.demands}
+
+    @cached_property
+    def ports(self) -> Mapping[tuple[str, str], int]:
+        """OpenFlow port numbers: ``(switch, neighbour) -> port``.
+
+        ``neighbour`` is a host name or a link id.  On each switch, attached
+        hosts come first (in file order), then links (in file order), numbered
+        from 1.  The data plane wires Mininet with exactly these numbers.
+        """
+        next_port: dict[str, int] = {s.name: 1 for s in self.switches}
+        ports: dict[tuple[str, str], int] = {}
+        for h in self.hosts:
+            ports[(h.switch, h.name)] = next_port[h.switch]
+            next_port[h.switch] += 1
+        for l in self.links:
+            for end in (l.a, l.b):
+                ports[(end, l.id)] = next_port[end]
+                next_port[end] += 1
+        return ports
+
+    def role_of_switch(self, switch: str) -> str:
+        """The role of the provider owning ``switch``."""
+        return self.participant[self.switch[switch].owner].role
