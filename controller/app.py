@@ -1,0 +1,101 @@
+"""The os-ken application: a thin shim between OpenFlow events and pure code.
+
+Each handler finds its datapath, asks pure code what to do, and hands the
+result to :meth:`OpenIspApp.send`.  The scenario, the plan and the status
+record are given by :mod:`controller.launch` through :data:`SETTINGS` before
+os-ken instantiates the app (os-ken builds apps itself, with no arguments).
+"""
+from __future__ import annotations
+
+import logging
+
+from os_ken.base import app_manager
+from os_ken.controller import ofp_event
+from os_ken.controller.handler import CONFIG_DISPATCHER, DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from os_ken.lib.packet import arp, ethernet, packet
+from os_ken.ofproto import ofproto_v1_3
+
+from . import ofmsgs
+from .proxyarp import arp_reply_for
+
+#: Filled in by controller.launch: scenario, plan, status.
+SETTINGS: dict = {}
+
+log = logging.getLogger("openisp.controller")
+
+
+class OpenIspApp(app_manager.OSKenApp):
+    OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scenario = SETTINGS["scenario"]
+        self.plan = SETTINGS["plan"]
+        self.status = SETTINGS["status"]
+        self.pending_barrier: dict[int, int] = {}  # dpid -> xid of the final barrier
+
+    # --- the one place that sends -------------------------------------------
+    def send(self, dp, messages) -> int | None:
+        """Send messages in order; return the xid of the last one."""
+        xid = None
+        for msg in messages:
+            dp.set_xid(msg)
+            dp.send_msg(msg)
+            xid = msg.xid
+        return xid
+
+    # --- handlers -------------------------------------------------------------
+    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
+    def switch_features(self, ev):
+        dp = ev.msg.datapath
+        switch = self.scenario.switch_by_dpid.get(dp.id)
+        if switch is None:
+            self.status.error(f"unknown datapath {dp.id:#x} connected; ignored")
+            log.warning("unknown datapath %#x connected; ignored", dp.id)
+            return
+        self.status.connected(dp.id)
+        plan = self.plan.for_switch(dp.id)
+        self.pending_barrier[dp.id] = self.send(dp, ofmsgs.install_messages(dp, plan))
+        log.info("switch %s (dpid %#x) connected: installing %d rules", switch.name, dp.id, len(plan))
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
+    def barrier_reply(self, ev):
+        dp = ev.msg.datapath
+        if self.pending_barrier.get(dp.id) == ev.msg.xid:
+            del self.pending_barrier[dp.id]
+            self.status.acknowledged(dp.id, len(self.plan.for_switch(dp.id)))
+            log.info("switch %s holds its plan", self.scenario.switch_by_dpid[dp.id].name)
+
+    @set_ev_cls(ofp_event.EventOFPErrorMsg, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
+    def error_msg(self, ev):
+        msg = ev.msg
+        text = f"switch {msg.datapath.id:#x} refused a message: type={msg.type} code={msg.code}"
+        self.status.error(text)
+        log.error(text)
+
+    @set_ev_cls(ofp_event.EventOFPStateChange, DEAD_DISPATCHER)
+    def state_change(self, ev):
+        if ev.datapath.id is not None:
+            self.status.disconnected(ev.datapath.id)
+            self.pending_barrier.pop(ev.datapath.id, None)
+
+    @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    def packet_in(self, ev):
+        msg = ev.msg
+        dp = msg.datapath
+        in_port = msg.match["in_port"]
+        pkt = packet.Packet(msg.data)
+        request = pkt.get_protocol(arp.arp)
+        if request is None:
+            return
+        reply = arp_reply_for(self.scenario, request.opcode, request.src_mac, request.src_ip, request.dst_ip)
+        if reply is None:
+            return  # not a request for a host we know: no flooding, ever
+        out = packet.Packet()
+        out.add_protocol(ethernet.ethernet(dst=reply.dst_mac, src=reply.src_mac, ethertype=0x0806))
+        out.add_protocol(arp.arp(opcode=arp.ARP_REPLY, src_mac=reply.src_mac, src_ip=reply.src_ip,
+                                 dst_mac=reply.dst_mac, dst_ip=reply.dst_ip))
+        out.serialize()
+        parser, ofp = dp.ofproto_parser, dp.ofproto
+        self.send(dp, [parser.OFPPacketOut(datapath=dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=ofp.OFPP_CONTROLLER,
+                                           actions=[parser.OFPActionOutput(in_port)], data=out.data)])

@@ -1,0 +1,96 @@
+"""The controller as a separate process, reached over HTTP: start, wait, stop.
+
+The data plane never imports the controller: it runs ``openisp controller``
+with free loopback ports and polls ``GET /status`` until every switch holds
+its rules.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from .network import DataplaneError
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ControllerProcess:
+    """``openisp controller SCENARIO`` in its own process group, logging to a file."""
+
+    def __init__(self, scenario_path: str, log_path: Path, ofp_port: int | None = None,
+                 status_port: int | None = None):
+        self.scenario_path = scenario_path
+        self.log_path = Path(log_path)
+        self.ofp_port = ofp_port or free_port()
+        self.status_port = status_port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def status_url(self) -> str:
+        return f"http://127.0.0.1:{self.status_port}/status"
+
+    def start(self) -> "ControllerProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        cmd = [sys.executable, "-m", "openisp.cli", "controller", self.scenario_path,
+               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port)]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        log.close()
+        return self
+
+    def status(self) -> dict | None:
+        try:
+            with urllib.request.urlopen(self.status_url, timeout=2) as response:
+                return json.load(response)
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def wait_ready(self, timeout_s: float, progress: Callable[[str], None] = lambda _: None,
+                   clock: Callable[[], float] = time.monotonic) -> dict:
+        """Block until every switch is connected and has acknowledged its plan."""
+        deadline, last = clock() + timeout_s, None
+        while clock() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise DataplaneError(f"the controller exited with {self.proc.returncode}; see {self.log_path}")
+            status = self.status()
+            if status:
+                line = f"switches connected {status['connected']}/{status['expected']}, holding rules {status['acknowledged']}/{status['expected']}"
+                if line != last:
+                    progress(line)
+                    last = line
+                if status["errors"]:
+                    raise DataplaneError(f"a switch refused the controller's rules: {status['errors'][0]}")
+                if status["ready"]:
+                    return status
+            time.sleep(0.2)
+        raise DataplaneError(f"switches not ready after {timeout_s:.0f} s ({last or 'controller not answering'}); see {self.log_path}")
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """SIGTERM the process group, then SIGKILL if it lingers."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(timeout=timeout_s)
+                return
+            except subprocess.TimeoutExpired:
+                continue

@@ -1,0 +1,21 @@
+"""``openisp controller SCENARIO``: run the os-ken controller in the foreground."""
+from __future__ import annotations
+
+from controller.launch import DEFAULT_OFP_PORT, DEFAULT_STATUS_PORT
+
+HELP = "run the OpenFlow controller for a scenario (os-ken, OpenFlow 1.3, on 127.0.0.1)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO")
+    parser.add_argument("--ofp-port", type=int, default=DEFAULT_OFP_PORT, help="OpenFlow port (default %(default)s)")
+    parser.add_argument("--status-port", type=int, default=DEFAULT_STATUS_PORT,
+                        help="HTTP port of GET /status (default %(default)s)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+
+
+def run(args) -> int:
+    from controller.launch import run_controller
+
+    run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose)
+    return 0
