@@ -11,7 +11,7 @@ import os
 
 from topologies.loader import load_scenario
 
-from .shortest import shortest_path_plan
+from .shortest import planned_path, shortest_path_plan
 from .status import ControllerStatus, serve_status
 
 DEFAULT_OFP_PORT = 6653
@@ -29,7 +29,8 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scenario = load_scenario(scenario_path)
-    status = ControllerStatus({s.dpid: s.name for s in scenario.switches})
+    paths = {d.id: list(planned_path(scenario, d.src, d.dst)) for d in scenario.demands}
+    status = ControllerStatus({s.dpid: s.name for s in scenario.switches}, paths=paths)
     app.SETTINGS.update(scenario=scenario, plan=shortest_path_plan(scenario), status=status)
     server = serve_status(status, status_port, host)
     cfg.CONF(args=[f"--ofp-listen-host={host}", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")

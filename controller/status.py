@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class ControllerStatus:
     """Thread-safe record of switch connections and plan acknowledgements."""
 
-    def __init__(self, expected: dict[int, str], clock=time.monotonic):
+    def __init__(self, expected: dict[int, str], clock=time.monotonic, paths: dict[str, list[str]] | None = None):
         self._lock = threading.Lock()
+        self.paths = dict(paths or {})  # demand id -> switches its traffic crosses
         self._clock = clock
         self._started = clock()
         self.expected = dict(expected)
@@ -53,7 +54,7 @@ class ControllerStatus:
             return {"ready": ready, "expected": len(self.expected),
                     "connected": sum(1 for v in self._switches.values() if v.get("connected")),
                     "acknowledged": sum(1 for v in self._switches.values() if v.get("acknowledged")),
-                    "switches": switches, "errors": list(self.errors)}
+                    "switches": switches, "errors": list(self.errors), "paths": self.paths}
 
 
 def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -1,0 +1,83 @@
+"""``openisp run``: one scenario end to end, and everything torn down after.
+
+Steps: remove leftovers of an earlier killed run of the same scenario, start
+the controller process, build the network, wait for every switch to hold its
+rules, ping all pairs, run one measured flow per demand, print the table, and
+tear down (on success, error, Ctrl-C or SIGTERM alike).
+"""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Callable
+
+from topologies.loader import load_scenario
+from topologies.units import format_rate
+
+from .controllerproc import ControllerProcess
+from .network import DataplaneError, build_network, remove_leftovers
+from .probes import FlowResult, all_pairs_ping, measure_demands
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def format_table(rows: list[FlowResult], paths: dict[str, list[str]], scenario) -> str:
+    """The demand table: id, endpoints, path, offered and received rate."""
+    header = ("demand", "src -> dst", "path", "offered", "received", "loss")
+    lines = []
+    for r in rows:
+        d = scenario.demand[r.demand]
+        received = "-" if r.received_kbps is None else format_rate(round(r.received_kbps))
+        loss = r.error or ("-" if r.lost_percent is None else f"{r.lost_percent:.1f}%")
+        lines.append((r.demand, f"{d.src} -> {d.dst}", " > ".join(paths.get(r.demand, [])) or "?",
+                      format_rate(r.offered_kbps), received, loss))
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*l) for l in lines)])
+
+
+def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
+                 ready_timeout_s: float = 60.0, runs_dir: str = "runs") -> int:
+    """Run ``path`` end to end; return 0 when every host pair reached each other."""
+    scenario = load_scenario(path)
+    run_dir = Path(runs_dir) / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    started = time.monotonic()
+    out(f"openisp run: {scenario.name}: {len(scenario.switches)} switches, {len(scenario.hosts)} hosts, "
+        f"{len(scenario.links)} links, {len(scenario.demands)} demands (logs in {run_dir})")
+    for leftover in remove_leftovers(scenario):
+        out(f"  removed leftover {leftover} of an earlier run")
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    controller = ControllerProcess(path, run_dir / "controller.log")
+    net = None
+    try:
+        controller.start()
+        out(f"controller: pid {controller.proc.pid}, OpenFlow 127.0.0.1:{controller.ofp_port}, status {controller.status_url}")
+        net = build_network(scenario, controller.ofp_port)
+        out("network: up (Open vSwitch userspace datapath, links shaped with HTB)")
+        status = controller.wait_ready(ready_timeout_s, lambda line: out(f"  {line}"))
+        out(f"rules: every switch holds its plan ({sum(v['rules'] for v in status['switches'].values())} rules)")
+        reach = all_pairs_ping(net, scenario)
+        out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
+        for src, dst in reach.failed:
+            out(f"  unreachable: {src} -> {dst}")
+        if scenario.demands:
+            out(f"traffic: one {flow_seconds} s UDP flow per demand at its max rate, all at once")
+            rows = measure_demands(net, scenario, seconds=flow_seconds)
+            out(format_table(rows, status.get("paths", {}), scenario))
+        return 0 if not reach.failed else 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the teardown
+        try:
+            out("teardown: stopping the network and the controller")
+            if net is not None:
+                net.stop()
+            controller.stop()
+            left = remove_leftovers(scenario)
+            out("teardown: clean" if not left else f"teardown: had to remove {', '.join(left)}")
+            out(f"done in {time.monotonic() - started:.1f} s")
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, previous)
