@@ -17,20 +17,13 @@ from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import OVSSwitch, RemoteController
 
-from topologies.model import EMULATION_RANGE, Scenario
+from topologies.model import Scenario
+
+from .topo import ScenarioTopo
 
 
 class DataplaneError(Exception):
     """The emulated network could not be built, run or torn down."""
-
-
-def emulated_mbps(kbps: int, scale: float) -> float:
-    """Mininet's ``bw`` (Mbit/s) for a real capacity in kbps under a scale factor.
-
-    >>> emulated_mbps(10_000, 1.0), emulated_mbps(10_000_000, 0.001)
-    (10.0, 10.0)
-    """
-    return max(kbps * scale / 1000.0, 0.001)
 
 
 def interface_names(scenario: Scenario) -> list[str]:
@@ -66,27 +59,9 @@ def build_network(scenario: Scenario, ofp_port: int, quiet: bool = True) -> Mini
     # Mininet reports tc's harmless "quantum is big" warning of every HTB class as
     # an error; the shaping itself works, so only critical messages pass.
     setLogLevel("critical" if quiet else "info")
-    net = Mininet(topo=None, build=False, autoSetMacs=False, autoStaticArp=False, controller=None,
-                  switch=OVSSwitch, link=TCLink, waitConnected=False)
+    net = Mininet(topo=ScenarioTopo(scenario), build=False, autoSetMacs=False, autoStaticArp=False,
+                  controller=None, switch=OVSSwitch, link=TCLink, waitConnected=False)
     net.addController("c0", controller=RemoteController, ip="127.0.0.1", port=ofp_port)
-    scale = scenario.emulation.scale
-    for s in scenario.switches:
-        net.addSwitch(s.name, cls=OVSSwitch, dpid="%016x" % s.dpid, datapath="user",
-                      failMode="secure", protocols="OpenFlow13")
-    for h in scenario.hosts:
-        net.addHost(h.name, ip=f"{h.ip}/{h.prefixlen}", mac=h.mac)
-        net.addLink(h.name, h.switch, port1=0, port2=scenario.ports[(h.switch, h.name)],
-                    bw=emulated_mbps(h.access_kbps, scale))
-    for link in scenario.links:
-        net.addLink(link.a, link.b, port1=scenario.ports[(link.a, link.id)],
-                    port2=scenario.ports[(link.b, link.id)], bw=emulated_mbps(link.capacity_kbps, scale))
     net.build()
     net.start()
-    for h in scenario.hosts:
-        node = net.get(h.name)
-        # Checksums left to offload are never filled in on the userspace datapath.
-        node.cmd(f"ethtool -K {h.name}-eth0 tx off")
-        node.cmd("ip route flush default")
-        # The whole emulated range is on-link: the controller answers ARP for it.
-        node.cmd(f"ip route add {EMULATION_RANGE} dev {h.name}-eth0")
     return net

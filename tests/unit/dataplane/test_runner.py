@@ -1,0 +1,19 @@
+from dataplane.probes import FlowResult, _received
+from dataplane.runner import format_table
+from topologies.loader import load_scenario
+
+S = load_scenario("topologies/default.yaml")
+
+
+def test_table_has_a_row_per_demand_with_path_and_rate():
+    rows = [FlowResult("ana-dev", 3000, 2950.4, 1.2), FlowResult("ben-gus", 4000, None, None, "timed out")]
+    table = format_table(rows, {"ana-dev": ["mn1", "lk1"]}, S)
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["demand", "src", "->"]
+    assert "mn1 > lk1" in lines[2] and "2.95Mbps" in lines[2] and "1.2%" in lines[2]
+    assert "timed out" in lines[3] and "?" in lines[3]
+
+
+def test_server_report_prefers_what_was_received():
+    report = '{"end": {"sum": {"bits_per_second": 0}, "sum_received": {"bits_per_second": 2000000, "lost_percent": 5}}}'
+    assert _received(report) == (2000.0, 5.0)

@@ -1,0 +1,28 @@
+from dataplane.network import interface_names
+from dataplane.topo import ScenarioTopo, emulated_mbps
+from topologies.loader import load_scenario
+
+S = load_scenario("topologies/default.yaml")
+
+
+def test_emulated_bandwidth_follows_the_scale():
+    assert emulated_mbps(20_000, 1.0) == 20.0
+    assert emulated_mbps(10_000_000, 0.001) == 10.0
+
+
+def test_topo_uses_the_scenario_ports_dpids_and_addresses():
+    topo = ScenarioTopo(S)
+    assert sorted(topo.switches()) == sorted(S.switch)
+    assert sorted(topo.hosts()) == sorted(S.host)
+    assert topo.nodeInfo("mn1")["dpid"] == "%016x" % S.switch["mn1"].dpid
+    assert topo.nodeInfo("h1")["ip"] == "198.18.1.1/24"
+    link = S.link["mn-lk"]
+    info = topo.linkInfo("mn1", "lk1")
+    assert {info["port1"], info["port2"]} == {S.ports[("mn1", "mn-lk")], S.ports[("lk1", "mn-lk")]}
+    assert info["bw"] == link.capacity_kbps / 1000
+
+
+def test_interface_names_fit_linux_limits():
+    names = interface_names(S)
+    assert "h1-eth0" in names and "mn1-eth1" in names
+    assert all(len(n) <= 15 for n in names)
