@@ -1,0 +1,113 @@
+"""The market's view of a scenario: directed arcs with offers, demands, floors.
+
+Pure data extracted once from a :class:`~topologies.model.Scenario`; the
+winner determination, the payment rules and the tests all read it.  Links
+are full duplex: each offered link gives two arcs, each with the offer's
+capacity and price tiers.  Links without an offer carry nothing.
+
+>>> from topologies.loader import load_scenario
+>>> m = market_from_scenario(load_scenario("topologies/default.yaml"))
+>>> len(m.arcs) == 2 * len(m.scenario.offers)
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from topologies.model import Demand, Scenario
+
+
+class MarketError(Exception):
+    """The market cannot clear: the message names the floors and links at fault."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    capacity_kbps: int
+    ask_per_mbps: Decimal
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One direction of an offered link."""
+
+    index: int
+    link: str
+    tail: str  # switch the traffic leaves
+    head: str  # switch the traffic enters
+    seller: str
+    tiers: tuple[Tier, ...]
+    latency_ms: float
+
+    @property
+    def capacity_kbps(self) -> int:
+        return sum(t.capacity_kbps for t in self.tiers)
+
+
+@dataclass(frozen=True)
+class Market:
+    """Everything winner determination needs, with participants removable."""
+
+    scenario: Scenario
+    arcs: tuple[Arc, ...]
+    demands: tuple[Demand, ...]
+    #: host -> guaranteed kbps across the demands it sends (the universal-service floor)
+    host_floors: tuple[tuple[str, int], ...]
+
+    def src_switch(self, d: Demand) -> str:
+        return self.scenario.host[d.src].switch
+
+    def dst_switch(self, d: Demand) -> str:
+        return self.scenario.host[d.dst].switch
+
+    def without(self, participant: str) -> "Market":
+        """The market with ``participant``'s offers and demands taken out."""
+        arcs = tuple(a for a in self.arcs if a.seller != participant)
+        demands = tuple(d for d in self.demands if d.buyer != participant)
+        hosts = {d.src for d in demands}
+        floors = tuple((h, min(f, sum(d.max_kbps for d in demands if d.src == h))) for h, f in self.host_floors if h in hosts)
+        return Market(self.scenario, tuple(_renumber(arcs)), demands, floors)
+
+    def without_floors(self) -> "Market":
+        """The same market with every floor relaxed (used when a counterfactual has none feasible)."""
+        demands = tuple(Demand(d.id, d.buyer, d.src, d.dst, d.max_kbps, d.value_per_mbps, 0) for d in self.demands)
+        return Market(self.scenario, self.arcs, demands, ())
+
+
+def _renumber(arcs):
+    for i, a in enumerate(arcs):
+        yield Arc(i, a.link, a.tail, a.head, a.seller, a.tiers, a.latency_ms)
+
+
+def _tiers(offer) -> tuple[Tier, ...]:
+    """Cumulative ``up_to`` tiers become capacities per tier; the rest sells at the base ask."""
+    tiers, used = [], 0
+    for t in offer.tiers:
+        up_to = min(t.up_to_kbps, offer.capacity_kbps)
+        if up_to > used:
+            tiers.append(Tier(up_to - used, t.ask_per_mbps))
+            used = up_to
+    if used < offer.capacity_kbps:
+        tiers.append(Tier(offer.capacity_kbps - used, offer.ask_per_mbps))
+    return tuple(tiers)
+
+
+def universal_floors(scenario: Scenario) -> tuple[tuple[str, int], ...]:
+    """Every host that sends something is guaranteed min(universal floor, what it asks for)."""
+    floor = scenario.market.universal_floor_kbps
+    if floor <= 0:
+        return ()
+    asked: dict[str, int] = {}
+    for d in scenario.demands:
+        asked[d.src] = asked.get(d.src, 0) + d.max_kbps
+    return tuple((h, min(floor, kbps)) for h, kbps in asked.items())
+
+
+def market_from_scenario(scenario: Scenario) -> Market:
+    arcs = []
+    for offer in scenario.offers:
+        link = scenario.link[offer.link]
+        for tail, head in ((link.a, link.b), (link.b, link.a)):
+            arcs.append(Arc(len(arcs), link.id, tail, head, offer.seller, _tiers(offer), link.latency_ms))
+    return Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario))

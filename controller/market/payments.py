@@ -1,0 +1,92 @@
+"""Payment rules: VCG (Clarke pivot), locational marginal prices, pay-as-bid.
+
+Each rule takes the market, the optimiser and the chosen allocation, and
+returns per participant ``(pays, receives)`` and per demand what it pays.
+
+* ``vcg``: participant i's transfer is its marginal contribution
+  ``W* - W*_{-i}`` corrected by its own report: a provider receives its cost
+  plus its contribution, a customer pays its value minus its contribution (a
+  party that both buys and sells nets the two).  Parties that win nothing
+  have zero contribution and are not re-solved.  In a two-sided market VCG
+  pays out more than it takes in: ``budget_balance`` is then negative and
+  the market operator covers the deficit (the "public option" subsidy).
+* ``lmp``: every arc is priced at the dual of its balance row (its ask plus
+  the congestion rent when full); a demand pays the sum of the prices along
+  its paths, a provider receives the price of what it carries; balanced.
+* ``pay-as-bid``: customers pay their values, providers receive their asks;
+  the surplus (the welfare) stays with the market.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable
+
+from .allocation import Allocation, allocate
+from .network import Market
+from .result import money
+from .wdp import LpSolution
+
+Transfers = tuple[dict[str, tuple[Decimal, Decimal]], dict[str, Decimal], list[str]]
+ZERO = Decimal(0)
+
+
+def _split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal]) -> dict[str, Decimal]:
+    """A participant's payment shared among its demands in proportion to their value."""
+    out = {}
+    for d in market.demands:
+        total_value = alloc.value.get(d.buyer, ZERO)
+        share = d.value_per_mbps * alloc.kbps[d.id] / 1000
+        out[d.id] = money(payer_total.get(d.buyer, ZERO) * share / total_value) if total_value else money(0)
+    return out
+
+
+def vcg_payments(market: Market, solve: Callable[..., LpSolution | None], alloc: Allocation) -> Transfers:
+    """Clarke pivot per participant; ``solve(without=name, relax_floors=bool)`` is the optimiser."""
+    notes = []
+    welfare = alloc.welfare
+    transfers: dict[str, tuple[Decimal, Decimal]] = {}
+    pays_total: dict[str, Decimal] = {}
+    winners = {p for p, v in alloc.value.items() if v > 0} | {p for p, c in alloc.cost.items() if c > 0}
+    winners |= {d.buyer for d in market.demands if alloc.kbps[d.id] > 0}
+    for name in sorted(winners):
+        counterfactual = solve(without=name)
+        if counterfactual is None:
+            counterfactual = solve(without=name, relax_floors=True)
+            notes.append(f"without {name} the floors cannot be met; its contribution is measured against the market with floors relaxed")
+        without = allocate(market, counterfactual).welfare
+        contribution = welfare - without
+        net = contribution - alloc.value.get(name, ZERO) + alloc.cost.get(name, ZERO)
+        transfers[name] = (money(max(-net, ZERO)), money(max(net, ZERO)))
+        pays_total[name] = transfers[name][0]
+    return transfers, _split_by_value(market, alloc, pays_total), notes
+
+
+def arc_prices(solution: LpSolution) -> tuple[Decimal, ...]:
+    return tuple(money(p) for p in solution.arc_price_per_mbps)
+
+
+def lmp_payments(market: Market, solution: LpSolution, alloc: Allocation) -> Transfers:
+    prices = arc_prices(solution)
+    arc_of = {(a.link, a.tail): a for a in market.arcs}
+    demand_pays: dict[str, Decimal] = {}
+    pays: dict[str, Decimal] = {}
+    for d in market.demands:
+        total = ZERO
+        for p in alloc.paths[d.id]:
+            for link, tail in zip(p.links, p.switches):
+                total += prices[arc_of[(link, tail)].index] * p.kbps / 1000
+        demand_pays[d.id] = money(total)
+        pays[d.buyer] = pays.get(d.buyer, ZERO) + demand_pays[d.id]
+    receives: dict[str, Decimal] = {}
+    for a in market.arcs:
+        if alloc.arc_load_kbps[a.index]:
+            receives[a.seller] = receives.get(a.seller, ZERO) + prices[a.index] * alloc.arc_load_kbps[a.index] / 1000
+    names = set(pays) | set(receives)
+    return {n: (money(pays.get(n, ZERO)), money(receives.get(n, ZERO))) for n in names}, demand_pays, []
+
+
+def pay_as_bid_payments(market: Market, alloc: Allocation) -> Transfers:
+    demand_pays = {d.id: money(d.value_per_mbps * alloc.kbps[d.id] / 1000) for d in market.demands}
+    names = set(alloc.value) | set(alloc.cost)
+    transfers = {n: (money(alloc.value.get(n, ZERO)), money(alloc.cost.get(n, ZERO))) for n in names}
+    return transfers, demand_pays, []

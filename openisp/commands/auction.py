@@ -1,0 +1,53 @@
+"""``openisp auction SCENARIO``: clear one epoch of the market and show who gets and pays what."""
+from __future__ import annotations
+
+import json
+
+from topologies.loader import load_scenario
+from topologies.units import format_rate
+
+HELP = "clear the scenario's market (VCG, LMP or pay-as-bid): allocations, prices and payments; no root needed"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO")
+    parser.add_argument("--mechanism", choices=("vcg", "lmp", "pay-as-bid"),
+                        help="payment rule (default: the scenario's market.mechanism)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _table(header, rows) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*map(str, r)) for r in rows)]
+
+
+def render(result, scenario) -> str:
+    lines = [f"{scenario.name}: {result.mechanism}, welfare {result.welfare} per epoch", ""]
+    rows = []
+    for d in result.demands:
+        demand = scenario.demand[d.demand_id]
+        paths = "; ".join(f"{' > '.join(p.switches)} ({format_rate(p.kbps)})" for p in d.paths) or "-"
+        rows.append((d.demand_id, f"{d.src} -> {d.dst}", f"{format_rate(d.allocated_kbps) if d.allocated_kbps else '0'}/{format_rate(demand.max_kbps)}",
+                     d.pays, paths))
+    lines += _table(("demand", "src -> dst", "allocated/max", "pays", "paths"), rows) + [""]
+    rows = [(l.link_id, l.owner, format_rate(l.allocated_kbps) if l.allocated_kbps else "0", l.price_per_mbps)
+            for l in result.links]
+    lines += _table(("link", "owner", "allocated", "price/Mbps"), rows) + [""]
+    rows = [(p.name, p.role, p.pays, p.receives) for p in result.participants if p.pays or p.receives]
+    lines += _table(("participant", "role", "pays", "receives"), rows) + [""]
+    balance = result.budget_balance
+    verdict = "balanced" if balance == 0 else ("surplus kept by the market" if balance > 0 else
+                                               "deficit, covered by the market operator")
+    lines.append(f"budget balance: {balance} ({verdict})")
+    lines += [f"note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from controller.market import clear_market
+
+    scenario = load_scenario(args.scenario)
+    result = clear_market(scenario, args.mechanism)
+    print(json.dumps(result.to_json_dict(), indent=2) if args.json else render(result, scenario))
+    return 0
