@@ -46,8 +46,9 @@ def vcg_payments(market: Market, solve: Callable[..., LpSolution | None], alloc:
     welfare = alloc.welfare
     transfers: dict[str, tuple[Decimal, Decimal]] = {}
     pays_total: dict[str, Decimal] = {}
-    winners = {p for p, v in alloc.value.items() if v > 0} | {p for p, c in alloc.cost.items() if c > 0}
-    winners |= {d.buyer for d in market.demands if alloc.kbps[d.id] > 0}
+    # Whoever sells or is served anything, even at a zero price, may be pivotal.
+    winners = {d.buyer for d in market.demands if alloc.kbps[d.id] > 0}
+    winners |= {a.seller for a in market.arcs if alloc.arc_load_kbps[a.index] > 0}
     for name in sorted(winners):
         counterfactual = solve(without=name)
         if counterfactual is None:
