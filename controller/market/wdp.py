@@ -33,6 +33,7 @@ import numpy as np
 from .network import Market, MarketError
 
 EPSILON = 1e-6
+IPM_ABOVE_COLUMNS = 20_000
 INF = highspy.kHighsInf
 
 
@@ -124,6 +125,11 @@ class WelfareLP:
         self.row_lo, self.row_hi = np.array(row_lo), np.array(row_hi)
         self.h = _quiet_highs()
         self.h.passModel(self._lp(cols_cost, entries))
+        # Large models: interior point (with crossover, so a basis and duals come
+        # out) for the first solve; every re-solve starts from that optimal basis.
+        if self.n_cols > IPM_ABOVE_COLUMNS:
+            self.h.setOptionValue("solver", "ipm")
+        self.optimal_basis = None
 
     def _lp(self, cost, entries) -> highspy.HighsLp:
         lp = highspy.HighsLp()
@@ -151,9 +157,14 @@ class WelfareLP:
             self.h.changeColBounds(col, lo, hi)
         for row, (lo, hi) in rows.items():
             self.h.changeRowBounds(row, lo, hi)
+        if self.optimal_basis is not None:
+            self.h.setBasis(self.optimal_basis)
         try:
             self.h.run()
             status = self.h.getModelStatus()
+            if self.optimal_basis is None and not cols and not rows and status == highspy.HighsModelStatus.kOptimal:
+                self.optimal_basis = self.h.getBasis()
+                self.h.setOptionValue("solver", "simplex")  # warm starts need the simplex
             if status == highspy.HighsModelStatus.kInfeasible:
                 return None
             if status != highspy.HighsModelStatus.kOptimal:

@@ -1,0 +1,133 @@
+"""Parametric worlds: backbones, last miles, content providers, hosts and demands.
+
+:func:`generate_world` returns the plain data of a scenario file (dicts and
+lists, as YAML holds it), so the result goes through the same loader and
+validation as a hand-written file.  Everything random comes from ``seed``.
+
+>>> from topologies.loader import build_scenario
+>>> data = generate_world(backbones=2, backbone_switches=3, last_miles=3, hosts_per_last_mile=2,
+...                       demands=4, seed=1)
+>>> s = build_scenario(data, {}, "<generated>")
+>>> (len(s.switches), len(s.hosts), len(s.demands))
+(9, 6, 4)
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import yaml
+
+from .model import EMULATION_RANGE
+
+CITIES = ["Seattle", "Sunnyvale", "Los Angeles", "Denver", "Houston", "Kansas City", "Chicago", "Indianapolis",
+          "Atlanta", "Washington", "New York", "Boston", "Miami", "Dallas", "Phoenix", "Salt Lake City",
+          "Portland", "Minneapolis", "Detroit", "Philadelphia", "Nashville", "Charlotte", "St. Louis", "Pittsburgh"]
+
+
+def _money(rng: random.Random, low: float, high: float) -> str:
+    return f"{rng.uniform(low, high):.2f}"
+
+
+def generate_world(backbones: int = 2, backbone_switches: int = 4, last_miles: int = 3, last_mile_switches: int = 1,
+                   hosts_per_last_mile: int = 3, content: int = 1, direct_probability: float = 0.3,
+                   demands: int = 10, seed: int = 0, backbone_mbps: int = 40, access_mbps: int = 10,
+                   name: str | None = None) -> dict[str, Any]:
+    """The data of a scenario file for a random multi-provider world."""
+    if backbones < 1 or backbone_switches < 1 or last_miles < 1 or hosts_per_last_mile < 1:
+        raise ValueError("a world needs at least one backbone switch, one last mile and one host per last mile")
+    if not 0 <= direct_probability <= 1:
+        raise ValueError("direct_probability must be between 0 and 1")
+    prefixes = EMULATION_RANGE.subnets(new_prefix=24)
+    if last_miles + content > 512:
+        raise ValueError("at most 512 last-mile and content prefixes fit in 198.18.0.0/15")
+    if hosts_per_last_mile > 250:
+        raise ValueError("at most 250 hosts fit a last mile's /24")
+    rng = random.Random(seed)
+    participants, switches, hosts, links, offers = [], [], [], [], []
+
+    def link(a: str, b: str, mbps: int, owner: str, ask: str) -> None:
+        lid = f"l{len(links) + 1}"
+        links.append({"id": lid, "a": a, "b": b, "capacity": f"{mbps}Mbps",
+                      "latency_ms": round(rng.uniform(1, 30), 1), "owner": owner})
+        offers.append({"link": lid, "ask_per_mbps": ask})
+
+    backbone_sw: list[list[str]] = []
+    for b in range(backbones):
+        owner = f"bb{b + 1}"
+        participants.append({"name": owner, "role": "backbone"})
+        names = [f"{owner}-s{i + 1}" for i in range(backbone_switches)]
+        cities = rng.sample(CITIES * (1 + backbone_switches // len(CITIES)), backbone_switches)
+        switches += [{"name": n, "owner": owner, "city": c} for n, c in zip(names, cities)]
+        for i in range(1, backbone_switches):  # a ring with a chord or two: redundant paths
+            link(names[i - 1], names[i], backbone_mbps, owner, _money(rng, 0.1, 0.4))
+        if backbone_switches > 2:
+            link(names[-1], names[0], backbone_mbps, owner, _money(rng, 0.1, 0.4))
+        for _ in range(backbone_switches // 5):
+            a, c = rng.sample(names, 2)
+            link(a, c, backbone_mbps, owner, _money(rng, 0.1, 0.4))
+        backbone_sw.append(names)
+    for b in range(1, backbones):  # interconnects in two places
+        for _ in range(2):
+            link(rng.choice(backbone_sw[b - 1]), rng.choice(backbone_sw[b]), backbone_mbps, f"bb{b + 1}",
+                 _money(rng, 0.01, 0.1))
+    all_backbone = [s for names in backbone_sw for s in names]
+    access_sw: list[str] = []
+    for m in range(last_miles):
+        owner = f"lm{m + 1}"
+        participants.append({"name": owner, "role": "last_mile", "prefix": str(next(prefixes))})
+        names = [f"{owner}-s{i + 1}" for i in range(last_mile_switches)]
+        city = rng.choice(CITIES)
+        switches += [{"name": n, "owner": owner, "city": city} for n in names]
+        for i in range(1, last_mile_switches):
+            link(names[(i - 1) // 2], names[i], access_mbps * 2, owner, _money(rng, 0.01, 0.05))
+        for up in rng.sample(all_backbone, min(2, len(all_backbone))):
+            link(names[0], up, access_mbps * 2, owner, _money(rng, 0.05, 0.2))
+        for i in range(hosts_per_last_mile):
+            customer = f"c{m + 1}-{i + 1}"
+            participants.append({"name": customer, "role": "customer"})
+            hosts.append({"name": f"h{m + 1}-{i + 1}", "owner": customer, "switch": names[i % len(names)]})
+        access_sw.append(names[0])
+    for i in range(last_miles):
+        for j in range(i + 1, last_miles):
+            if rng.random() < direct_probability:
+                link(access_sw[i], access_sw[j], access_mbps, f"lm{i + 1}", _money(rng, 0.01, 0.05))
+    for c in range(content):
+        owner = f"cdn{c + 1}"
+        participants.append({"name": owner, "role": "content", "prefix": str(next(prefixes))})
+        switches.append({"name": f"{owner}-s1", "owner": owner, "city": rng.choice(CITIES)})
+        for up in rng.sample(all_backbone, min(2, len(all_backbone))):
+            link(f"{owner}-s1", up, backbone_mbps, owner, _money(rng, 0.01, 0.05))
+        hosts += [{"name": f"{owner}-h{i + 1}", "owner": owner, "switch": f"{owner}-s1"} for i in range(2)]
+    host_names = [h["name"] for h in hosts]
+    wanted = []
+    for i in range(demands):
+        src, dst = rng.sample(host_names, 2)
+        wanted.append({"id": f"d{i + 1}", "src": src, "dst": dst, "max_rate": f"{rng.randint(1, 5) * 500}kbps",
+                       "value_per_mbps": _money(rng, 0.5, 3.0)})
+    return {
+        "name": name or f"generated-{seed}",
+        "description": f"generated: {backbones} backbones x {backbone_switches} switches, {last_miles} last miles, "
+                       f"{hosts_per_last_mile} hosts each, {content} content, direct p={direct_probability}, seed {seed}",
+        "participants": participants, "switches": switches, "hosts": hosts, "links": links,
+        "offers": offers, "demands": wanted,
+        "market": {"mechanism": "vcg", "epoch_s": 30, "universal_floor": "0"},
+        "emulation": {"scale": 1.0},
+    }
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """Scenario data as a YAML file: one flow-style line per item, readable and diffable."""
+    out = [f"# {data.get('description', '')}", f"name: {data['name']}"]
+    if "description" in data:
+        out.append(f"description: {yaml.safe_dump(data['description'], default_style=None).strip()}")
+    for key in ("participants", "switches", "hosts", "links", "offers", "demands"):
+        out.append(f"{key}:")
+        for item in data.get(key, []):
+            out.append("  - " + yaml.safe_dump(item, default_flow_style=True, sort_keys=False, width=10_000).strip())
+    for key in ("market", "emulation"):
+        if key in data:
+            out.append(f"{key}: " + yaml.safe_dump(data[key], default_flow_style=True, sort_keys=False).strip())
+    return "\n".join(out) + "\n"
+
+
