@@ -53,3 +53,19 @@ def test_packets_follow_the_planned_path(running_default, default_scenario, dema
     crossed = {name for name, n in delta.items() if n >= 20}
     assert crossed == set(planned), f"planned {planned}, counted {delta}"
     assert all(delta[name] == 0 for name in delta if name not in planned), delta
+
+
+def test_an_overloaded_link_costs_only_the_flows_that_cross_it(running_default, default_scenario):
+    """Shortest paths overload the 5 Mbps mn-lk link; flows elsewhere must not notice."""
+    from dataplane.probes import measure_demands
+
+    net, _, status = running_default
+    results = {r.demand: r for r in measure_demands(net, default_scenario, seconds=2)}
+    crossing = {d for d, path in status["paths"].items() if any({a, b} == {"mn1", "lk1"} for a, b in zip(path, path[1:]))
+                and path.index("lk1") == path.index("mn1") + 1}
+    assert crossing, "the default scenario should overload mn-lk under shortest paths"
+    for demand, r in results.items():
+        assert r.received_kbps is not None, r
+        if demand not in crossing:
+            assert r.lost_percent < 5, (demand, r)
+    assert max(results[d].lost_percent for d in crossing) > 20  # the overload is real
