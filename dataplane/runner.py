@@ -50,6 +50,9 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     for leftover in remove_leftovers(scenario):
         out(f"  removed leftover {leftover} of an earlier run")
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # A parent that ignored SIGINT (a background job, some CI runners) passes that
+    # on; Ctrl-C must still stop the run and tear it down.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     controller = ControllerProcess(path, run_dir / "controller.log")
     net = None
     try:
@@ -79,5 +82,5 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
             out("teardown: clean" if not left else f"teardown: had to remove {', '.join(left)}")
             out(f"done in {time.monotonic() - started:.1f} s")
         finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)

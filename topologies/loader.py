@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .errors import Problem, ScenarioError
 from .model import (
-    EMULATION_RANGE, MECHANISMS, ROLES, Demand, EmulationSettings, Host, Link,
+    EMULATION_RANGE, MECHANISMS, ROLES, Demand, EmulationSettings, Event, Host, Link,
     MarketSettings, Offer, Participant, PriceTier, Scenario, Switch,
 )
 from .units import parse_money, parse_rate_kbps
@@ -133,12 +133,13 @@ def build_scenario(data: Any, lines: dict[KeyPath, int], file: str) -> Scenario:
     demands = _demands(r, data, hosts)
     market = _market(r, data.get("market") or {})
     emulation = _emulation(r, data.get("emulation") or {})
+    timeline = _timeline(r, data, links, {o.id for o in offers}, {d.id for d in demands}, hosts)
     if r.problems:
         raise ScenarioError(r.problems)
     scenario = Scenario(
         name=str(data["name"]), participants=tuple(participants.values()), switches=tuple(switches.values()),
         hosts=tuple(hosts.values()), links=tuple(links.values()), offers=tuple(offers), demands=tuple(demands),
-        market=market, emulation=emulation, source=file,
+        market=market, emulation=emulation, timeline=timeline, source=file,
     )
     _check_connected(r, scenario)
     if r.problems:
@@ -345,6 +346,60 @@ def _emulation(r: _Reader, item: Any) -> EmulationSettings:
     if r.mapping(item, path, set(), {"scale"}) is None:
         return EmulationSettings()
     return EmulationSettings(r.convert(item.get("scale", 1.0), path + ("scale",), _positive_number, 1.0))
+
+
+EVENT_TARGETS = {"link_down": "link", "link_up": "link", "offer_add": "offer", "offer_change": "offer",
+                 "offer_withdraw": "offer", "demand_add": "demand", "demand_change": "demand",
+                 "demand_withdraw": "demand"}
+CHANGEABLE = {"offer": {"ask_per_mbps", "capacity"}, "demand": {"max_rate", "value_per_mbps", "floor"}}
+
+
+def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: set[str], hosts: dict) -> tuple[Event, ...]:
+    """Events in time order: links failing and healing, offers and demands coming and going.
+
+    ``offer_add``/``demand_add`` carry a whole offer or demand under ``offer:`` or
+    ``demand:``; ``*_change`` name one by id and give the new fields; the rest name
+    a link, offer or demand by id.
+    """
+    events: list[Event] = []
+    known = {"link": set(links), "offer": set(offers), "demand": set(demands)}
+    for i, item in enumerate(r.sequence(data, "timeline")):
+        path = ("timeline", i)
+        if not isinstance(item, dict):
+            r.problem(path, "expected a mapping with at_s and action")
+            continue
+        action = item.get("action")
+        kind = EVENT_TARGETS.get(action)
+        if kind is None:
+            r.problem(path + ("action",), f"unknown action {action!r} (one of: {', '.join(EVENT_TARGETS)})")
+            continue
+        extra = CHANGEABLE[kind] if action.endswith("_change") else set()
+        if r.mapping(item, path, {"at_s", "action", kind}, extra) is None:
+            continue
+        at = r.convert(item.get("at_s"), path + ("at_s",), _non_negative_number)
+        target = item.get(kind)
+        params: dict[str, object] = {}
+        if action.endswith("_add"):
+            sub = {kind + "s": [target]}
+            inner = _Reader(r.file, {(kind + "s",) + k[len(path) + 1:]: v for k, v in r.lines.items() if k[:len(path) + 1] == path + (kind,)})
+            made = _offers(inner, sub, links) if kind == "offer" else _demands(inner, sub, hosts)
+            for p in inner.problems:
+                r.problems.append(Problem(p.file, p.line, format_path(path + (kind,)) + p.path[len(kind) + 4:], p.message))
+            if not made:
+                continue
+            target, params = made[0].id, {kind: made[0]}
+            if target in known[kind]:
+                r.problem(path + (kind,), f"{kind} {target!r} already exists")
+            known[kind].add(target)
+        elif target not in known[kind]:
+            r.problem(path + (kind,), f"unknown {kind} {target!r}")
+            continue
+        for key in extra & set(item):
+            fn = parse_money if key.endswith("mbps") else (_rate_or_zero if key == "floor" else parse_rate_kbps)
+            params[key] = r.convert(item[key], path + (key,), fn)
+        if at is not None:
+            events.append(Event(at, action, target, params))
+    return tuple(sorted(events, key=lambda e: e.at_s))
 
 
 def _check_connected(r: _Reader, s: Scenario) -> None:

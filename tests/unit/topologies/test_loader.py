@@ -67,3 +67,40 @@ def test_rates_and_money_are_exact():
     assert parse_money("0.10") == Decimal("0.10")
     with pytest.raises(ValueError):
         parse_money(0.1)
+
+
+def test_library_files_load():
+    from pathlib import Path
+
+    for path in Path("topologies/library").glob("*.yaml"):
+        assert load_scenario(path).switches
+
+
+def test_timeline_is_parsed_in_time_order_and_checked():
+    s = load_scenario("topologies/library/failover.yaml")
+    assert [(e.at_s, e.action, e.target) for e in s.timeline] == [(10.0, "link_down", "fast"), (20.0, "link_up", "fast")]
+    bad = """\
+name: t
+participants:
+  - {name: p, role: last_mile, prefix: 198.18.0.0/24}
+switches:
+  - {name: a, owner: p}
+  - {name: b, owner: p}
+hosts:
+  - {name: x, owner: p, switch: a}
+  - {name: y, owner: p, switch: b}
+links:
+  - {id: l, a: a, b: b, capacity: 1Mbps, owner: p}
+offers:
+  - {link: l, ask_per_mbps: "0.1"}
+timeline:
+  - {at_s: 5, action: link_down, link: nope}
+  - {at_s: 6, action: offer_change, offer: offer-l, ask_per_mbps: "0.3", colour: red}
+  - {at_s: 7, action: demand_add, demand: {id: d9, src: x, dst: zz, max_rate: 1Mbps, value_per_mbps: "1"}}
+  - {at_s: 1, action: explode}
+"""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(bad, "t.yaml")
+    found = {(p.line, p.path) for p in info.value.problems}
+    assert found == {(15, "timeline[0].link"), (16, "timeline[1].colour"), (17, "timeline[2].demand.dst"),
+                     (18, "timeline[3].action")}
