@@ -120,7 +120,7 @@ def to_yaml(data: dict[str, Any]) -> str:
     """Scenario data as a YAML file: one flow-style line per item, readable and diffable."""
     out = [f"# {data.get('description', '')}", f"name: {data['name']}"]
     if "description" in data:
-        out.append(f"description: {yaml.safe_dump(data['description'], default_style=None).strip()}")
+        out.append(f"description: {yaml.safe_dump(data['description'], default_style=None, width=10_000).strip()}")
     for key in ("participants", "switches", "hosts", "links", "offers", "demands"):
         out.append(f"{key}:")
         for item in data.get(key, []):
