@@ -86,6 +86,11 @@ class _Reader:
         return value
 
 
+def _known(value: Any, table) -> bool:
+    """A reference is a name (a string) of something in ``table``; anything else is unknown."""
+    return isinstance(value, str) and value in table
+
+
 def _rate_or_zero(value: Any) -> int:
     return 0 if value == 0 or value == "0" else parse_rate_kbps(value)
 
@@ -156,7 +161,7 @@ def _participants(r: _Reader, data: dict) -> dict[str, Participant]:
             continue
         name = r.name(item.get("name"), path + ("name",), seen, "participant")
         role = item.get("role")
-        if role not in ROLES:
+        if not _known(role, ROLES):
             r.problem(path + ("role",), f"unknown role {role!r} (one of: {', '.join(ROLES)})")
         prefix = r.convert(item["prefix"], path + ("prefix",), _prefix) if "prefix" in item else None
         if prefix is not None:
@@ -178,8 +183,9 @@ def _switches(r: _Reader, data: dict, participants: dict[str, Participant]) -> d
         # Interface names (switch-ethN) must fit Linux's 15 characters.
         name = r.name(item.get("name"), path + ("name",), seen, "switch", max_len=10)
         owner = item.get("owner")
-        if owner not in participants:
+        if not _known(owner, participants):
             r.problem(path + ("owner",), f"unknown participant {owner!r}")
+            owner = None
         elif participants[owner].role == "customer":
             r.problem(path + ("owner",), f"{owner!r} is a customer; switches belong to providers")
         dpid = item.get("dpid", i + 1)
@@ -187,7 +193,7 @@ def _switches(r: _Reader, data: dict, participants: dict[str, Participant]) -> d
             r.problem(path + ("dpid",), f"dpid must be a positive 64-bit integer, got {dpid!r}")
         elif any(s.dpid == dpid for s in out.values()):
             r.problem(path + ("dpid",), f"duplicate dpid {dpid}")
-        if name:
+        if name and owner and isinstance(dpid, int) and not isinstance(dpid, bool):
             out[name] = Switch(name, owner, str(item.get("city", "")), dpid)
     return out
 
@@ -200,17 +206,21 @@ def _links(r: _Reader, data: dict, participants: dict, switches: dict[str, Switc
         if r.mapping(item, path, {"id", "a", "b", "capacity", "owner"}, {"latency_ms"}) is None:
             continue
         lid = r.name(item.get("id"), path + ("id",), seen, "link")
+        ends_ok = True
         for end in ("a", "b"):
-            if item.get(end) not in switches:
+            if not _known(item.get(end), switches):
                 r.problem(path + (end,), f"unknown switch {item.get(end)!r}")
-        if item.get("a") == item.get("b"):
+                ends_ok = False
+        if ends_ok and item["a"] == item["b"]:
             r.problem(path + ("b",), "a link must join two different switches")
+            ends_ok = False
         owner = item.get("owner")
-        if owner not in participants:
+        if not _known(owner, participants):
             r.problem(path + ("owner",), f"unknown participant {owner!r}")
+            owner = None
         capacity = r.convert(item.get("capacity"), path + ("capacity",), parse_rate_kbps)
         latency = r.convert(item.get("latency_ms", 1), path + ("latency_ms",), _non_negative_number)
-        if lid and capacity is not None and latency is not None:
+        if lid and ends_ok and owner and capacity is not None and latency is not None:
             out[lid] = Link(lid, item["a"], item["b"], capacity, latency, owner)
     return out
 
@@ -226,10 +236,10 @@ def _hosts(r: _Reader, data: dict, participants: dict[str, Participant], switche
             continue
         name = r.name(item.get("name"), path + ("name",), seen, "host", max_len=10)
         owner, switch = item.get("owner"), item.get("switch")
-        if owner not in participants:
+        if not _known(owner, participants):
             r.problem(path + ("owner",), f"unknown participant {owner!r}")
             continue
-        if switch not in switches:
+        if not _known(switch, switches):
             r.problem(path + ("switch",), f"unknown switch {switch!r}")
             continue
         # The address comes from the owner's prefix, else from the access provider's.
@@ -268,7 +278,7 @@ def _offers(r: _Reader, data: dict, links: dict[str, Link]) -> list[Offer]:
         path = ("offers", i)
         if r.mapping(item, path, {"link", "ask_per_mbps"}, {"id", "seller", "capacity", "tiers"}) is None:
             continue
-        link = links.get(item.get("link"))
+        link = links.get(item["link"]) if _known(item.get("link"), links) else None
         if link is None:
             r.problem(path + ("link",), f"unknown link {item.get('link')!r}")
             continue
@@ -313,18 +323,21 @@ def _demands(r: _Reader, data: dict, hosts: dict[str, Host]) -> list[Demand]:
             continue
         did = r.name(item.get("id", f"d{i + 1}"), path + ("id",), seen, "demand")
         for end in ("src", "dst"):
-            if item.get(end) not in hosts:
+            if not _known(item.get(end), hosts):
                 r.problem(path + (end,), f"unknown host {item.get(end)!r}")
-        if item.get("src") == item.get("dst"):
+        if _known(item.get("src"), hosts) and item.get("src") == item.get("dst"):
             r.problem(path + ("dst",), "a demand needs two different hosts")
         max_kbps = r.convert(item.get("max_rate"), path + ("max_rate",), parse_rate_kbps)
         floor = r.convert(item.get("floor", 0), path + ("floor",), _rate_or_zero)
         if max_kbps is not None and floor is not None and floor > max_kbps:
             r.problem(path + ("floor",), f"floor {floor} kbps is above max_rate {max_kbps} kbps")
         value = r.convert(item.get("value_per_mbps"), path + ("value_per_mbps",), parse_money)
-        src = hosts.get(item.get("src"))
+        src = hosts[item["src"]] if _known(item.get("src"), hosts) else None
         buyer = item.get("buyer", src.owner if src else None)
-        if did and src and item.get("dst") in hosts and max_kbps and floor is not None and value is not None:
+        if not isinstance(buyer, str):
+            r.problem(path + ("buyer",), f"buyer must be a participant's name, got {buyer!r}")
+            buyer = None
+        if did and src and buyer and _known(item.get("dst"), hosts) and item["dst"] != src.name and max_kbps and floor is not None and value is not None:
             out.append(Demand(did, buyer, src.name, item["dst"], max_kbps, value, floor))
     return out
 
@@ -334,7 +347,7 @@ def _market(r: _Reader, item: Any) -> MarketSettings:
     if r.mapping(item, path, set(), {"mechanism", "epoch_s", "universal_floor"}) is None:
         return MarketSettings()
     mechanism = item.get("mechanism", "vcg")
-    if mechanism not in MECHANISMS:
+    if not _known(mechanism, MECHANISMS):
         r.problem(path + ("mechanism",), f"unknown mechanism {mechanism!r} (one of: {', '.join(MECHANISMS)})")
     epoch = r.convert(item.get("epoch_s", 30), path + ("epoch_s",), _positive_number, 30.0)
     floor = r.convert(item.get("universal_floor", 0), path + ("universal_floor",), _rate_or_zero, 0)
