@@ -32,7 +32,14 @@ class OpenIspApp(app_manager.OSKenApp):
         self.scenario = SETTINGS["scenario"]
         self.plan = SETTINGS["plan"]
         self.status = SETTINGS["status"]
+        self.replan = SETTINGS.get("replan")
         self.pending_barrier: dict[int, int] = {}  # dpid -> xid of the final barrier
+        self.datapaths: dict[int, object] = {}
+        self.down: set[str] = set()  # links whose ports reported link down
+        self.epoch = 0
+        self.link_at = {(scenario_switch.dpid, port): neighbour
+                        for (name, neighbour), port in self.scenario.ports.items()
+                        for scenario_switch in [self.scenario.switch[name]] if neighbour in self.scenario.link}
 
     # --- the one place that sends -------------------------------------------
     def send(self, dp, messages) -> int | None:
@@ -54,6 +61,7 @@ class OpenIspApp(app_manager.OSKenApp):
             log.warning("unknown datapath %#x connected; ignored", dp.id)
             return
         self.status.connected(dp.id)
+        self.datapaths[dp.id] = dp
         plan = self.plan.for_switch(dp.id)
         self.pending_barrier[dp.id] = self.send(dp, ofmsgs.install_messages(dp, plan))
         log.info("switch %s (dpid %#x) connected: installing %d rules", switch.name, dp.id, len(plan))
@@ -78,6 +86,32 @@ class OpenIspApp(app_manager.OSKenApp):
         if ev.datapath.id is not None:
             self.status.disconnected(ev.datapath.id)
             self.pending_barrier.pop(ev.datapath.id, None)
+            self.datapaths.pop(ev.datapath.id, None)
+
+    @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
+    def port_status(self, ev):
+        msg = ev.msg
+        dp, ofp = msg.datapath, msg.datapath.ofproto
+        link = self.link_at.get((dp.id, msg.desc.port_no))
+        if link is None or self.replan is None:
+            return
+        is_down = (msg.reason == ofp.OFPPR_DELETE or bool(msg.desc.state & ofp.OFPPS_LINK_DOWN)
+                   or bool(msg.desc.config & ofp.OFPPC_PORT_DOWN))
+        if is_down == (link in self.down):
+            return  # the other end already told us
+        (self.down.add if is_down else self.down.discard)(link)
+        log.info("link %s %s: re-planning without %s", link, "down" if is_down else "up", sorted(self.down) or "none")
+        self.move_to_new_plan()
+
+    def move_to_new_plan(self):
+        """Re-clear the market for the links in service, then make before break on every switch."""
+        self.epoch += 1
+        plan, paths, allocated = self.replan(self.epoch, frozenset(self.down))
+        old, self.plan = self.plan, plan
+        self.status.replanned(self.epoch, paths, allocated, sorted(self.down))
+        for dpid, dp in list(self.datapaths.items()):
+            self.pending_barrier[dpid] = self.send(dp, ofmsgs.transition_messages(dp, old.for_switch(dpid),
+                                                                                  plan.for_switch(dpid)))
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in(self, ev):

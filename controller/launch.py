@@ -8,10 +8,37 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 from topologies.loader import load_scenario
 
 from .shortest import planned_path, shortest_path_plan
+
+PLANNERS = ("market", "shortest")
+
+
+def build_plan(scenario, planner: str = "market", mechanism: str | None = None, epoch: int = 0,
+               down: frozenset[str] = frozenset()):
+    """The rule plan and, per demand, its paths and allocation for ``/status``.
+
+    ``market`` clears the scenario's market and enforces its allocation;
+    ``shortest`` is the skeleton's shortest-path forwarding, no market.
+    Links in ``down`` are out of service: their offers are withdrawn for this
+    clearing and best-effort routes avoid them.
+    """
+    if planner == "shortest":
+        paths = {d.id: [list(planned_path(scenario, d.src, d.dst))] for d in scenario.demands}
+        return shortest_path_plan(scenario), paths, {}
+    from .market import clear_market
+    from .marketplan import market_plan
+    from .pathing import plan_paths
+
+    if down:
+        scenario = replace(scenario, offers=tuple(o for o in scenario.offers if o.link not in down))
+    result = clear_market(scenario, mechanism)
+    path_plan = plan_paths(scenario, result)
+    paths = {d.demand_id: [list(p.switches) for p in d.paths] for d in result.demands}
+    return market_plan(scenario, path_plan, epoch, down), paths, dict(path_plan.allocated_kbps)
 from .status import ControllerStatus, serve_status
 
 DEFAULT_OFP_PORT = 6653
@@ -19,7 +46,8 @@ DEFAULT_STATUS_PORT = 8661
 
 
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
-                   host: str = "127.0.0.1", verbose: bool = False) -> None:
+                   host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
+                   mechanism: str | None = None) -> None:
     os.environ.setdefault("OSKEN_HUB_TYPE", "native")
     from os_ken import cfg
     from os_ken.base.app_manager import AppManager
@@ -29,9 +57,10 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scenario = load_scenario(scenario_path)
-    paths = {d.id: list(planned_path(scenario, d.src, d.dst)) for d in scenario.demands}
-    status = ControllerStatus({s.dpid: s.name for s in scenario.switches}, paths=paths)
-    app.SETTINGS.update(scenario=scenario, plan=shortest_path_plan(scenario), status=status)
+    plan, paths, allocated = build_plan(scenario, planner, mechanism)
+    status = ControllerStatus({s.dpid: s.name for s in scenario.switches}, paths=paths, allocated=allocated)
+    app.SETTINGS.update(scenario=scenario, plan=plan, status=status,
+                        replan=lambda epoch, down: build_plan(scenario, planner, mechanism, epoch, down))
     server = serve_status(status, status_port, host)
     cfg.CONF(args=[f"--ofp-listen-host={host}", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")
     logging.getLogger("openisp.controller").info(

@@ -85,11 +85,11 @@ def edge_flows(scenario: Scenario, epoch: int) -> list[FlowEntry]:
     return flows
 
 
-def route_flows(scenario: Scenario, epoch: int) -> list[FlowEntry]:
-    """Best-effort IPv4 destination routes on every switch (table 3)."""
+def route_flows(scenario: Scenario, epoch: int, down: frozenset[str] = frozenset()) -> list[FlowEntry]:
+    """Best-effort IPv4 destination routes on every switch (table 3), around links that are down."""
     flows = []
     for i, host in enumerate(scenario.hosts):
-        towards = next_hops_towards(scenario, host.switch)
+        towards = next_hops_towards(scenario, host.switch, down)
         for sw in scenario.switches:
             if sw.name == host.switch:
                 port = scenario.ports[(sw.name, host.name)]
@@ -172,10 +172,10 @@ def floor_rules(scenario: Scenario, epoch: int):
     return flows, meters
 
 
-def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0) -> RulePlan:
-    """Everything every switch should hold to enforce ``paths`` in ``epoch``."""
+def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: frozenset[str] = frozenset()) -> RulePlan:
+    """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
     d_flows, groups, d_meters = demand_rules(scenario, paths, epoch)
     f_flows, f_meters = floor_rules(scenario, epoch)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),
-             *route_flows(scenario, epoch)]
+             *route_flows(scenario, epoch, down)]
     return RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(d_meters + f_meters), epoch=epoch)

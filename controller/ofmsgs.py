@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .ruleplan import (
     OFPP_CONTROLLER, FlowEntry, Group, GroupEntry, MeterEntry, Output, PopMpls, PopVlan,
-    PushMpls, PushVlan, RulePlan, SetField, ToController,
+    PushMpls, PushVlan, RulePlan, SetField, ToController, diff,
 )
 
 _GROUP_TYPES = {"all": "OFPGT_ALL", "select": "OFPGT_SELECT", "indirect": "OFPGT_INDIRECT", "ff": "OFPGT_FF"}
@@ -100,3 +100,18 @@ def install_messages(dp, plan: RulePlan) -> list:
     """A full install on a fresh connection: delete all, barrier, add, barrier."""
     parser = dp.ofproto_parser
     return [*delete_everything(dp), parser.OFPBarrierRequest(dp), *add_messages(dp, plan), parser.OFPBarrierRequest(dp)]
+
+
+def transition_messages(dp, old: RulePlan, new: RulePlan) -> list:
+    """Make before break: the new epoch's meters, groups and flows first (a flow
+    with the same table, priority and match is replaced in place), one barrier,
+    then what only the old plan had, then a barrier."""
+    parser = dp.ofproto_parser
+    change = diff(old, new)
+    new_keys = {f.key for f in new.flows}
+    stale_flows = [f for f in change.remove.flows if f.key not in new_keys]
+    return [*add_messages(dp, change.add), parser.OFPBarrierRequest(dp),
+            *[flow_delete_strict(dp, f) for f in stale_flows],
+            *[group_mod(dp, g, "delete") for g in change.remove.groups],
+            *[meter_mod(dp, m, "delete") for m in change.remove.meters],
+            parser.OFPBarrierRequest(dp)]

@@ -42,13 +42,16 @@ def host_route_cookie(scenario: Scenario, host: str) -> int:
     return COOKIE_KIND | (list(scenario.host).index(host) + 1)
 
 
-def next_hops_towards(scenario: Scenario, root: str) -> dict[str, tuple[str, str]]:
+def next_hops_towards(scenario: Scenario, root: str, down: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
     """Dijkstra from ``root``: ``switch -> (link id, neighbour)`` one step closer to it.
 
-    Costs are (latency, hops, link id) so ties break the same way every time.
+    Costs are (latency, hops, link id) so ties break the same way every time;
+    links in ``down`` are left out.
     """
     adjacency: dict[str, list[tuple[str, str, float]]] = {s.name: [] for s in scenario.switches}
     for link in scenario.links:
+        if link.id in down:
+            continue
         adjacency[link.a].append((link.b, link.id, link.latency_ms))
         adjacency[link.b].append((link.a, link.id, link.latency_ms))
     best: dict[str, tuple] = {root: (0.0, 0, "")}

@@ -19,9 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class ControllerStatus:
     """Thread-safe record of switch connections and plan acknowledgements."""
 
-    def __init__(self, expected: dict[int, str], clock=time.monotonic, paths: dict[str, list[str]] | None = None):
+    def __init__(self, expected: dict[int, str], clock=time.monotonic, paths: dict[str, list[list[str]]] | None = None,
+                 allocated: dict[str, int] | None = None):
         self._lock = threading.Lock()
-        self.paths = dict(paths or {})  # demand id -> switches its traffic crosses
+        self.paths = dict(paths or {})  # demand id -> the switch sequences its traffic takes
+        self.allocated = dict(allocated or {})  # demand id -> kbps the market gave it (empty: no market)
+        self.epoch = 0
+        self.down: list[str] = []
         self._clock = clock
         self._started = clock()
         self.expected = dict(expected)
@@ -42,6 +46,10 @@ class ControllerStatus:
             entry = self._switches.setdefault(dpid, {"connected": True})
             entry.update(acknowledged=True, rules=rules, at=round(self._clock() - self._started, 3))
 
+    def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str]) -> None:
+        with self._lock:
+            self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
+
     def error(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
@@ -54,7 +62,8 @@ class ControllerStatus:
             return {"ready": ready, "expected": len(self.expected),
                     "connected": sum(1 for v in self._switches.values() if v.get("connected")),
                     "acknowledged": sum(1 for v in self._switches.values() if v.get("acknowledged")),
-                    "switches": switches, "errors": list(self.errors), "paths": self.paths}
+                    "switches": switches, "errors": list(self.errors), "paths": self.paths,
+                    "allocated_kbps": self.allocated, "epoch": self.epoch, "links_down": self.down}
 
 
 def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

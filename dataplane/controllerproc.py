@@ -32,8 +32,9 @@ class ControllerProcess:
     """``openisp controller SCENARIO`` in its own process group, logging to a file."""
 
     def __init__(self, scenario_path: str, log_path: Path, ofp_port: int | None = None,
-                 status_port: int | None = None):
+                 status_port: int | None = None, plan: str = "market"):
         self.scenario_path = scenario_path
+        self.plan = plan
         self.log_path = Path(log_path)
         self.ofp_port = ofp_port or free_port()
         self.status_port = status_port or free_port()
@@ -47,7 +48,7 @@ class ControllerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         cmd = [sys.executable, "-m", "openisp.cli", "controller", self.scenario_path,
-               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port)]
+               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port), "--plan", self.plan]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()

@@ -24,23 +24,32 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def format_table(rows: list[FlowResult], paths: dict[str, list[str]], scenario) -> str:
-    """The demand table: id, endpoints, path, offered and received rate."""
-    header = ("demand", "src -> dst", "path", "offered", "received", "loss")
+def offered_rate(demand, allocated: dict[str, int]) -> int:
+    """What a run sends for a demand: twice its allocation, so the meter shows;
+    its max rate when the market gave it nothing, or when there is no market."""
+    kbps = allocated.get(demand.id, 0)
+    return 2 * kbps if kbps > 0 else demand.max_kbps
+
+
+def format_table(rows: list[FlowResult], paths: dict[str, list[list[str]]], scenario,
+                 allocated: dict[str, int] | None = None) -> str:
+    """The demand table: id, endpoints, paths, allocated, offered and received rate."""
+    header = ("demand", "src -> dst", "path", "allocated", "offered", "received", "loss")
     lines = []
     for r in rows:
         d = scenario.demand[r.demand]
         received = "-" if r.received_kbps is None else format_rate(round(r.received_kbps))
         loss = r.error or ("-" if r.lost_percent is None else f"{r.lost_percent:.1f}%")
-        lines.append((r.demand, f"{d.src} -> {d.dst}", " > ".join(paths.get(r.demand, [])) or "?",
-                      format_rate(r.offered_kbps), received, loss))
+        route = "; ".join(" > ".join(p) for p in paths.get(r.demand, [])) or "?"
+        share = "-" if allocated is None else (format_rate(allocated[r.demand]) if allocated.get(r.demand) else "floor")
+        lines.append((r.demand, f"{d.src} -> {d.dst}", route, share, format_rate(r.offered_kbps), received, loss))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*l) for l in lines)])
 
 
 def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
-                 ready_timeout_s: float = 60.0, runs_dir: str = "runs") -> int:
+                 ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market") -> int:
     """Run ``path`` end to end; return 0 when every host pair reached each other."""
     scenario = load_scenario(path)
     run_dir = Path(runs_dir) / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -53,7 +62,7 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     # A parent that ignored SIGINT (a background job, some CI runners) passes that
     # on; Ctrl-C must still stop the run and tear it down.
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    controller = ControllerProcess(path, run_dir / "controller.log")
+    controller = ControllerProcess(path, run_dir / "controller.log", plan=plan)
     net = None
     try:
         controller.start()
@@ -61,15 +70,20 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
         net = build_network(scenario, controller.ofp_port)
         out("network: up (Open vSwitch userspace datapath, links shaped with HTB)")
         status = controller.wait_ready(ready_timeout_s, lambda line: out(f"  {line}"))
-        out(f"rules: every switch holds its plan ({sum(v['rules'] for v in status['switches'].values())} rules)")
+        out(f"rules: every switch holds its {plan} plan "
+            f"({sum(v['rules'] for v in status['switches'].values())} flows, groups and meters)")
         reach = all_pairs_ping(net, scenario)
         out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
         for src, dst in reach.failed:
             out(f"  unreachable: {src} -> {dst}")
         if scenario.demands:
-            out(f"traffic: one {flow_seconds} s UDP flow per demand at its max rate, all at once")
-            rows = measure_demands(net, scenario, seconds=flow_seconds)
-            out(format_table(rows, status.get("paths", {}), scenario))
+            allocated = status.get("allocated_kbps") or {}
+            market = plan == "market"
+            out(f"traffic: one {flow_seconds} s UDP flow per demand, all at once, at "
+                + ("twice its allocation (its max rate if it won nothing)" if market else "its max rate"))
+            rows = measure_demands(net, scenario, seconds=flow_seconds,
+                                   rate_of=lambda d: offered_rate(d, allocated) if market else d.max_kbps)
+            out(format_table(rows, status.get("paths", {}), scenario, allocated if market else None))
         return 0 if not reach.failed else 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the teardown

@@ -11,11 +11,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ofp-port", type=int, default=DEFAULT_OFP_PORT, help="OpenFlow port (default %(default)s)")
     parser.add_argument("--status-port", type=int, default=DEFAULT_STATUS_PORT,
                         help="HTTP port of GET /status (default %(default)s)")
+    parser.add_argument("--plan", choices=("market", "shortest"), default="market",
+                        help="market: enforce the auction's allocation (default); shortest: shortest paths, no market")
+    parser.add_argument("--mechanism", choices=("vcg", "lmp", "pay-as-bid"),
+                        help="payment rule (default: the scenario's); allocations are the same under all three")
     parser.add_argument("-v", "--verbose", action="store_true")
 
 
 def run(args) -> int:
     from controller.launch import run_controller
 
-    run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose)
+    run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose, planner=args.plan,
+                   mechanism=args.mechanism)
     return 0

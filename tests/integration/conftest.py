@@ -48,22 +48,33 @@ def interfaces() -> set[str]:
     return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line}
 
 
-@pytest.fixture(scope="module")
-def running_default(default_scenario, tmp_path_factory):
-    """The default scenario up: controller process + network; torn down pass or fail."""
+def running(path: str, plan: str, log_dir):
+    """A scenario up: controller process + network; torn down pass or fail."""
     from dataplane.controllerproc import ControllerProcess
     from dataplane.network import build_network, remove_leftovers
 
-    remove_leftovers(default_scenario)
-    log = tmp_path_factory.mktemp("run") / "controller.log"
-    controller = ControllerProcess("topologies/default.yaml", log).start()
+    scenario = load_scenario(path)
+    remove_leftovers(scenario)
+    controller = ControllerProcess(path, log_dir / "controller.log", plan=plan).start()
     net = None
     try:
-        net = build_network(default_scenario, controller.ofp_port)
+        net = build_network(scenario, controller.ofp_port)
         status = controller.wait_ready(60)
         yield net, controller, status
     finally:
         if net is not None:
             net.stop()
         controller.stop()
-        remove_leftovers(default_scenario)
+        remove_leftovers(scenario)
+
+
+@pytest.fixture(scope="module")
+def running_default(tmp_path_factory):
+    """The default scenario on the skeleton's shortest-path plan."""
+    yield from running("topologies/default.yaml", "shortest", tmp_path_factory.mktemp("shortest"))
+
+
+@pytest.fixture(scope="module")
+def running_market(tmp_path_factory):
+    """The default scenario with the market's allocation enforced."""
+    yield from running("topologies/default.yaml", "market", tmp_path_factory.mktemp("market"))

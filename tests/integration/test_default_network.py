@@ -1,4 +1,5 @@
-"""The default scenario on real OVS: reachability and the path packets take."""
+"""The default scenario on real OVS with the skeleton's shortest-path plan: reachability,
+the path packets take, and what an overloaded link does."""
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def test_packets_follow_the_planned_path(running_default, default_scenario, dema
     """Send a known number of pings; only the planned switches count them."""
     net, controller, status = running_default
     d = default_scenario.demand[demand]
-    planned = status["paths"][demand]
+    (planned,) = status["paths"][demand]
     # The cookie of the route towards the destination host: kind 0x01, host index.
     cookie = (0x01 << 56) | (list(default_scenario.host).index(d.dst) + 1)
     time.sleep(STATS_LAG_S)
@@ -61,7 +62,7 @@ def test_an_overloaded_link_costs_only_the_flows_that_cross_it(running_default, 
 
     net, _, status = running_default
     results = {r.demand: r for r in measure_demands(net, default_scenario, seconds=2)}
-    crossing = {d for d, path in status["paths"].items() if any({a, b} == {"mn1", "lk1"} for a, b in zip(path, path[1:]))
+    crossing = {d for d, (path,) in status["paths"].items() if any({a, b} == {"mn1", "lk1"} for a, b in zip(path, path[1:]))
                 and path.index("lk1") == path.index("mn1") + 1}
     assert crossing, "the default scenario should overload mn-lk under shortest paths"
     for demand, r in results.items():

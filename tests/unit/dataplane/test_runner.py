@@ -7,11 +7,19 @@ S = load_scenario("topologies/default.yaml")
 
 def test_table_has_a_row_per_demand_with_path_and_rate():
     rows = [FlowResult("ana-dev", 3000, 2950.4, 1.2), FlowResult("ben-gus", 4000, None, None, "timed out")]
-    table = format_table(rows, {"ana-dev": ["mn1", "lk1"]}, S)
+    table = format_table(rows, {"ana-dev": [["mn1", "lk1"]]}, S, {"ana-dev": 3000, "ben-gus": 0})
     lines = table.splitlines()
     assert lines[0].split()[:3] == ["demand", "src", "->"]
     assert "mn1 > lk1" in lines[2] and "2.95Mbps" in lines[2] and "1.2%" in lines[2]
-    assert "timed out" in lines[3] and "?" in lines[3]
+    assert lines[2].split()[7] == "3Mbps"  # allocated
+    assert "timed out" in lines[3] and "?" in lines[3] and "floor" in lines[3]
+
+
+def test_runs_offer_twice_the_allocation_or_the_max_rate():
+    from dataplane.runner import offered_rate
+
+    assert offered_rate(S.demand["ana-dev"], {"ana-dev": 2000}) == 4000
+    assert offered_rate(S.demand["ana-dev"], {}) == S.demand["ana-dev"].max_kbps
 
 
 def test_server_report_prefers_what_was_received():
