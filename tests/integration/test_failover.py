@@ -1,0 +1,59 @@
+"""A backbone link fails mid-flow: the controller re-plans and the demand gets back."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from topologies.loader import load_scenario
+
+from .conftest import running
+
+pytestmark = pytest.mark.integration
+SCENARIO = "topologies/library/failover.yaml"
+
+
+@pytest.fixture(scope="module")
+def running_failover(tmp_path_factory):
+    yield from running(SCENARIO, "market", tmp_path_factory.mktemp("failover"))
+
+
+def test_backbone_link_down_mid_flow_interrupts_for_under_a_second(running_failover):
+    from dataplane.probes import measure_demands
+
+    net, controller, status = running_failover
+    s = load_scenario(SCENARIO)
+    demand = s.demand["w1-e1"]
+    allocated = status["allocated_kbps"]["w1-e1"]
+    assert ["west", "r1", "r2", "east"] in status["paths"]["w1-e1"]  # over the fast backbone link
+    seconds = 8
+    results = []
+    flow = threading.Thread(target=lambda: results.extend(
+        measure_demands(net, s, (demand,), seconds=seconds, rate_of=lambda d: allocated)))
+    flow.start()
+    time.sleep(3)
+    net.configLinkStatus("r1", "r2", "down")
+    cut_at = time.monotonic()
+    new = None
+    while time.monotonic() - cut_at < 5:
+        new = controller.status()
+        if new and new["links_down"] == ["fast"] and new["ready"]:
+            break
+        time.sleep(0.05)
+    replanned_in = time.monotonic() - cut_at
+    flow.join(timeout=60)
+    try:
+        assert new["links_down"] == ["fast"] and new["epoch"] >= 1, new
+        assert all("r1" not in p or "r2" not in p for p in new["paths"]["w1-e1"]), new["paths"]
+        assert new["allocated_kbps"]["w1-e1"] > 0
+        (r,) = results
+        print(f"failover: re-planned in {replanned_in:.2f} s, loss {r.lost_percent:.1f}% of {seconds} s")
+        # Less than one second of the eight lost: under 12.5% loss, with a margin for start-up.
+        assert r.lost_percent < 100 / seconds, (r, replanned_in)
+    finally:
+        net.configLinkStatus("r1", "r2", "up")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and controller.status()["links_down"]:
+        time.sleep(0.1)
+    assert controller.status()["links_down"] == []
