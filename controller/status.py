@@ -34,7 +34,8 @@ class ControllerStatus:
 
     def connected(self, dpid: int) -> None:
         with self._lock:
-            self._switches[dpid] = {"connected": True, "acknowledged": False, "rules": 0}
+            self._switches[dpid] = {"connected": True, "acknowledged": False, "rules": 0,
+                                    "connected_at": round(self._clock() - self._started, 4)}
 
     def disconnected(self, dpid: int) -> None:
         with self._lock:
@@ -44,7 +45,7 @@ class ControllerStatus:
     def acknowledged(self, dpid: int, rules: int) -> None:
         with self._lock:
             entry = self._switches.setdefault(dpid, {"connected": True})
-            entry.update(acknowledged=True, rules=rules, at=round(self._clock() - self._started, 3))
+            entry.update(acknowledged=True, rules=rules, at=round(self._clock() - self._started, 4))
 
     def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str]) -> None:
         with self._lock:

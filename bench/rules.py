@@ -1,0 +1,122 @@
+"""How fast the controller installs a plan, as a ratio to ovs-ofctl add-flows.
+
+    sudo .venv/bin/python bench/rules.py [--sizes 1000,10000,50000]
+
+For each size N: a plan of N flows (one IPv4 destination each) on one OVS
+bridge of the userspace datapath.  The controller (the project's os-ken app,
+in its own process) sends deletes, a barrier, the N flows and a barrier when
+the switch connects; the time from the switch's features reply (the plan is
+ready to send) to the final barrier reply is compared with
+``ovs-ofctl add-flows`` of the same N flows on the same bridge, in the same run.
+Needs root and running Open vSwitch; uses the bridge ``oibench0`` and deletes it.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BRIDGE = "oibench0"
+
+
+def addresses(n: int) -> list[str]:
+    base = ipaddress.ip_address("198.18.0.1")
+    return [str(base + i) for i in range(n)]
+
+
+def serve(n: int, ofp_port: int, status_port: int) -> None:
+    """The controller side: the project's app with a synthetic plan of ``n`` flows."""
+    from os_ken import cfg
+    from os_ken.base.app_manager import AppManager
+
+    from controller import app
+    from controller.ruleplan import ETH_TYPE_IP, FlowEntry, Output, RulePlan, match
+    from controller.status import ControllerStatus, serve_status
+    from topologies.model import Participant, Scenario, Switch
+
+    scenario = Scenario("bench", (Participant("p", "backbone"),), (Switch(BRIDGE, "p", "", 1),), (), ())
+    plan = RulePlan(flows=tuple(FlowEntry(1, 100, match(eth_type=ETH_TYPE_IP, ipv4_dst=a), (Output(1),))
+                                for a in addresses(n)))
+    status = ControllerStatus({1: BRIDGE})
+    app.SETTINGS.update(scenario=scenario, plan=plan, status=status, replan=None)
+    serve_status(status, status_port)
+    cfg.CONF(args=["--ofp-listen-host=127.0.0.1", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")
+    AppManager.run_apps(["controller.app"])
+
+
+def vsctl(*args: str) -> None:
+    subprocess.run(["ovs-vsctl", "--timeout=20", *args], check=True, capture_output=True)
+
+
+def controller_install(n: int) -> float:
+    from dataplane.controllerproc import free_port
+
+    ofp, http = free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(n), str(ofp), str(http)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(1.5)  # let the controller listen
+        vsctl("--if-exists", "del-br", BRIDGE, "--", "add-br", BRIDGE, "--", "set", "bridge", BRIDGE,
+              "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13",
+              "other_config:datapath-id=0000000000000001", "--", "set-controller", BRIDGE, f"tcp:127.0.0.1:{ofp}")
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http}/status", timeout=2) as r:
+                    sw = json.load(r)["switches"].get("1", {})
+                if sw.get("acknowledged"):
+                    return sw["at"] - sw["connected_at"]
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit(f"the controller did not install {n} flows within 600 s")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        vsctl("--if-exists", "del-br", BRIDGE)
+
+
+def ofctl_install(n: int) -> float:
+    vsctl("--if-exists", "del-br", BRIDGE, "--", "add-br", BRIDGE, "--", "set", "bridge", BRIDGE,
+          "datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow13")
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".flows", delete=False) as f:
+            f.writelines(f"priority=100,ip,nw_dst={a},actions=output:1\n" for a in addresses(n))
+        started = time.perf_counter()
+        subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "add-flows", BRIDGE, f.name], check=True)
+        subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-aggregate", BRIDGE], check=True, capture_output=True)
+        return time.perf_counter() - started
+    finally:
+        os.unlink(f.name)
+        vsctl("--if-exists", "del-br", BRIDGE)
+
+
+def main() -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench/rules.py needs root (it creates an OVS bridge)")
+    print(f"{'flows':>7} {'controller s':>12} {'ovs-ofctl s':>11} {'ratio':>6}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        ours = controller_install(n)
+        theirs = ofctl_install(n)
+        print(f"{n:>7} {ours:>12.2f} {theirs:>11.2f} {ours / theirs:>6.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
