@@ -12,6 +12,7 @@ import logging
 from os_ken.base import app_manager
 from os_ken.controller import ofp_event
 from os_ken.controller.handler import CONFIG_DISPATCHER, DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from os_ken.lib import hub
 from os_ken.lib.packet import arp, ethernet, packet
 from os_ken.ofproto import ofproto_v1_3
 
@@ -22,6 +23,12 @@ from .proxyarp import arp_reply_for
 SETTINGS: dict = {}
 
 log = logging.getLogger("openisp.controller")
+
+#: Periodic jobs: name -> (method, interval in seconds; None = from SETTINGS).
+PERIODIC = {
+    "epoch": ("clear_epoch", None),   # re-clear the market every epoch
+    "stats": ("poll_stats", 5.0),     # port and meter counters of every switch
+}
 
 
 class OpenIspApp(app_manager.OSKenApp):
@@ -37,9 +44,30 @@ class OpenIspApp(app_manager.OSKenApp):
         self.datapaths: dict[int, object] = {}
         self.down: set[str] = set()  # links whose ports reported link down
         self.epoch = 0
+        self.epoch_s = SETTINGS.get("epoch_s") or 0
+        self.threads = [hub.spawn(self._every, getattr(self, method), interval or self.epoch_s)
+                        for method, interval in PERIODIC.values() if (interval or self.epoch_s) > 0]
         self.link_at = {(scenario_switch.dpid, port): neighbour
                         for (name, neighbour), port in self.scenario.ports.items()
                         for scenario_switch in [self.scenario.switch[name]] if neighbour in self.scenario.link}
+
+    def _every(self, job, interval: float) -> None:
+        while True:
+            hub.sleep(interval)
+            try:
+                job()
+            except Exception:  # a failed job must not stop the others or the next round
+                log.exception("periodic job %s failed", job.__name__)
+
+    def clear_epoch(self) -> None:
+        if self.replan is not None and self.datapaths:
+            self.move_to_new_plan()
+
+    def poll_stats(self) -> None:
+        for dp in list(self.datapaths.values()):
+            parser, ofp = dp.ofproto_parser, dp.ofproto
+            self.send(dp, [parser.OFPPortStatsRequest(dp, 0, ofp.OFPP_ANY),
+                           parser.OFPMeterStatsRequest(dp, 0, ofp.OFPM_ALL)])
 
     # --- the one place that sends -------------------------------------------
     def send(self, dp, messages) -> int | None:
@@ -87,6 +115,20 @@ class OpenIspApp(app_manager.OSKenApp):
             self.status.disconnected(ev.datapath.id)
             self.pending_barrier.pop(ev.datapath.id, None)
             self.datapaths.pop(ev.datapath.id, None)
+
+    @set_ev_cls(ofp_event.EventOFPPortStatsReply, MAIN_DISPATCHER)
+    def port_stats(self, ev):
+        self.status.stats(ev.msg.datapath.id, "ports", {
+            str(p.port_no): {"rx_packets": p.rx_packets, "tx_packets": p.tx_packets, "rx_bytes": p.rx_bytes,
+                             "tx_bytes": p.tx_bytes, "rx_dropped": p.rx_dropped, "tx_dropped": p.tx_dropped}
+            for p in ev.msg.body})
+
+    @set_ev_cls(ofp_event.EventOFPMeterStatsReply, MAIN_DISPATCHER)
+    def meter_stats(self, ev):
+        self.status.stats(ev.msg.datapath.id, "meters", {
+            str(m.meter_id): {"packets_in": m.packet_in_count, "bytes_in": m.byte_in_count,
+                              "dropped_packets": sum(b.packet_band_count for b in m.band_stats)}
+            for m in ev.msg.body})
 
     @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
     def port_status(self, ev):

@@ -47,7 +47,7 @@ DEFAULT_STATUS_PORT = 8661
 
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
                    host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
-                   mechanism: str | None = None) -> None:
+                   mechanism: str | None = None, epoch_s: float | None = None) -> None:
     os.environ.setdefault("OSKEN_HUB_TYPE", "native")
     from os_ken import cfg
     from os_ken.base.app_manager import AppManager
@@ -60,6 +60,7 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     plan, paths, allocated = build_plan(scenario, planner, mechanism)
     status = ControllerStatus({s.dpid: s.name for s in scenario.switches}, paths=paths, allocated=allocated)
     app.SETTINGS.update(scenario=scenario, plan=plan, status=status,
+                        epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s,
                         replan=lambda epoch, down: build_plan(scenario, planner, mechanism, epoch, down))
     server = serve_status(status, status_port, host)
     cfg.CONF(args=[f"--ofp-listen-host={host}", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")

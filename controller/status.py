@@ -26,6 +26,7 @@ class ControllerStatus:
         self.allocated = dict(allocated or {})  # demand id -> kbps the market gave it (empty: no market)
         self.epoch = 0
         self.down: list[str] = []
+        self._stats: dict[str, dict] = {}
         self._clock = clock
         self._started = clock()
         self.expected = dict(expected)
@@ -51,6 +52,11 @@ class ControllerStatus:
         with self._lock:
             self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
 
+    def stats(self, dpid: int, kind: str, data: dict) -> None:
+        """The latest counters of one kind (``ports``, ``meters``) from one switch."""
+        with self._lock:
+            self._stats.setdefault(str(dpid), {})[kind] = data
+
     def error(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
@@ -64,7 +70,8 @@ class ControllerStatus:
                     "connected": sum(1 for v in self._switches.values() if v.get("connected")),
                     "acknowledged": sum(1 for v in self._switches.values() if v.get("acknowledged")),
                     "switches": switches, "errors": list(self.errors), "paths": self.paths,
-                    "allocated_kbps": self.allocated, "epoch": self.epoch, "links_down": self.down}
+                    "allocated_kbps": self.allocated, "epoch": self.epoch, "links_down": self.down,
+                    "stats": self._stats}
 
 
 def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -32,9 +32,10 @@ class ControllerProcess:
     """``openisp controller SCENARIO`` in its own process group, logging to a file."""
 
     def __init__(self, scenario_path: str, log_path: Path, ofp_port: int | None = None,
-                 status_port: int | None = None, plan: str = "market"):
+                 status_port: int | None = None, plan: str = "market", extra_args: tuple[str, ...] = ()):
         self.scenario_path = scenario_path
         self.plan = plan
+        self.extra_args = tuple(extra_args)
         self.log_path = Path(log_path)
         self.ofp_port = ofp_port or free_port()
         self.status_port = status_port or free_port()
@@ -48,7 +49,7 @@ class ControllerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         cmd = [sys.executable, "-m", "openisp.cli", "controller", self.scenario_path,
-               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port), "--plan", self.plan]
+               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port), "--plan", self.plan, *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()

@@ -15,6 +15,8 @@ def add_arguments(parser) -> None:
                         help="market: enforce the auction's allocation (default); shortest: shortest paths, no market")
     parser.add_argument("--mechanism", choices=("vcg", "lmp", "pay-as-bid"),
                         help="payment rule (default: the scenario's); allocations are the same under all three")
+    parser.add_argument("--epoch", type=float, metavar="SECONDS",
+                        help="re-clear the market this often (default: the scenario's market.epoch_s; 0: never)")
     parser.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -22,5 +24,5 @@ def run(args) -> int:
     from controller.launch import run_controller
 
     run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose, planner=args.plan,
-                   mechanism=args.mechanism)
+                   mechanism=args.mechanism, epoch_s=args.epoch)
     return 0

@@ -48,14 +48,14 @@ def interfaces() -> set[str]:
     return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line}
 
 
-def running(path: str, plan: str, log_dir):
+def running(path: str, plan: str, log_dir, extra_args: tuple[str, ...] = ()):
     """A scenario up: controller process + network; torn down pass or fail."""
     from dataplane.controllerproc import ControllerProcess
     from dataplane.network import build_network, remove_leftovers
 
     scenario = load_scenario(path)
     remove_leftovers(scenario)
-    controller = ControllerProcess(path, log_dir / "controller.log", plan=plan).start()
+    controller = ControllerProcess(path, log_dir / "controller.log", plan=plan, extra_args=extra_args).start()
     net = None
     try:
         net = build_network(scenario, controller.ofp_port)
