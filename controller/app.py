@@ -17,6 +17,7 @@ from os_ken.lib.packet import arp, ethernet, packet
 from os_ken.ofproto import ofproto_v1_3
 
 from . import ofmsgs
+from .reconcile import held_epoch, reconcile
 from .proxyarp import arp_reply_for
 
 #: Filled in by controller.launch: scenario, plan, status.
@@ -42,6 +43,8 @@ class OpenIspApp(app_manager.OSKenApp):
         self.replan = SETTINGS.get("replan")
         self.pending_barrier: dict[int, int] = {}  # dpid -> xid of the final barrier
         self.datapaths: dict[int, object] = {}
+        self.held: dict[int, dict] = {}  # dpid -> flows the switch reports, while reading them
+        self.adopted = False  # whether this controller has chosen its epoch from the switches
         self.down: set[str] = set()  # links whose ports reported link down
         self.epoch = 0
         self.epoch_s = SETTINGS.get("epoch_s") or 0
@@ -90,9 +93,44 @@ class OpenIspApp(app_manager.OSKenApp):
             return
         self.status.connected(dp.id)
         self.datapaths[dp.id] = dp
+        # First read what the switch already holds (it keeps its rules in secure mode).
+        self.held[dp.id] = {}
+        parser, ofp = dp.ofproto_parser, dp.ofproto
+        self.send(dp, [parser.OFPFlowStatsRequest(dp, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY, 0, 0,
+                                                  parser.OFPMatch())])
+
+    @set_ev_cls(ofp_event.EventOFPFlowStatsReply, MAIN_DISPATCHER)
+    def flow_stats(self, ev):
+        dp = ev.msg.datapath
+        if dp.id not in self.held:
+            return
+        for stat in ev.msg.body:
+            self.held[dp.id][(stat.table_id, stat.priority, tuple(sorted(stat.match.items())))] = stat.cookie
+        if not ev.msg.flags & dp.ofproto.OFPMPF_REPLY_MORE:
+            self.install(dp, self.held.pop(dp.id))
+
+    def install(self, dp, held: dict) -> None:
+        """A fresh switch gets the whole plan; one that kept its rules gets only the difference."""
+        name = self.scenario.switch_by_dpid[dp.id].name
+        epoch = held_epoch(held)
+        if epoch is not None and not self.adopted and epoch != self.epoch and self.replan is not None:
+            # A restarted controller takes the epoch the switches run, so an unchanged
+            # market gives an identical plan and nothing is reinstalled.
+            self.epoch = epoch
+            self.plan, paths, allocated = self.replan(epoch, frozenset(self.down))
+            self.status.replanned(epoch, paths, allocated, sorted(self.down))
+        self.adopted = True
         plan = self.plan.for_switch(dp.id)
-        self.pending_barrier[dp.id] = self.send(dp, ofmsgs.install_messages(dp, plan))
-        log.info("switch %s (dpid %#x) connected: installing %d rules", switch.name, dp.id, len(plan))
+        if not held:
+            self.pending_barrier[dp.id] = self.send(dp, ofmsgs.install_messages(dp, plan))
+            self.status.reconciled(dp.id, unchanged=0, added=len(plan.flows), removed=0)
+            log.info("switch %s (dpid %#x) connected empty: installing %d rules", name, dp.id, len(plan))
+            return
+        fix = reconcile(held, plan)
+        self.pending_barrier[dp.id] = self.send(dp, ofmsgs.reconcile_messages(dp, fix))
+        self.status.reconciled(dp.id, unchanged=len(fix.unchanged), added=len(fix.add.flows), removed=len(fix.stale))
+        log.info("switch %s reconnected holding %d flows: %d unchanged, %d to install, %d stale", name, len(held),
+                 len(fix.unchanged), len(fix.add.flows), len(fix.stale))
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply(self, ev):

@@ -2,13 +2,17 @@
 
 Layout (64 bits, hexadecimal reads left to right)::
 
-    0xKK EEEE IIIIIIII00 -> KK: kind (8 bits), EEEE: epoch (16 bits),
-                            IIIIIIII: index of the demand, host or label (32 bits)
+    0xKK EEEE IIIIII DDDD -> KK: kind (8 bits), EEEE: epoch (16 bits),
+                             IIIIII: index of the demand, host or label (24 bits),
+                             DDDD: digest of what the flow does (16 bits, see seal)
 
-so ``cookie=0x5000100000003`` is kind 5 (demand), epoch 1, demand index 3.
+so ``cookie=0x50001000003xxxx`` is kind 5 (demand), epoch 1, demand index 3.
+The digest covers the flow's actions and the meter and groups it uses, so a
+controller that reconnects can tell an unchanged flow from a stale one by
+reading flow stats alone.
 
 >>> hex(make("demand", 1, 3))
-'0x500010000000300'
+'0x500010000030000'
 >>> describe(make("demand", 1, 3))
 'demand epoch=1 index=3'
 """
@@ -20,12 +24,44 @@ NAMES = {v: k for k, v in KINDS.items()}
 
 
 def make(kind: str, epoch: int = 0, index: int = 0) -> int:
-    return (KINDS[kind] << 56) | ((epoch & 0xFFFF) << 40) | ((index & 0xFFFFFFFF) << 8)
+    return (KINDS[kind] << 56) | ((epoch & 0xFFFF) << 40) | ((index & 0xFFFFFF) << 16)
 
 
 def describe(cookie: int) -> str:
     """Human words for a cookie."""
-    return f"{NAMES.get(cookie >> 56, 'unknown')} epoch={(cookie >> 40) & 0xFFFF} index={(cookie >> 8) & 0xFFFFFFFF}"
+    return f"{NAMES.get(cookie >> 56, 'unknown')} epoch={epoch_of(cookie)} index={(cookie >> 16) & 0xFFFFFF}"
+
+
+def epoch_of(cookie: int) -> int:
+    return (cookie >> 40) & 0xFFFF
+
+
+def seal(plan):
+    """The plan with every flow's cookie carrying a digest of what it does."""
+    import hashlib
+    from dataclasses import replace
+
+    from .ruleplan import Group
+
+    groups = {(g.dpid, g.group_id): g for g in plan.groups}
+    meters = {(m.dpid, m.meter_id): m for m in plan.meters}
+
+    def used(dpid, actions, seen):
+        for a in actions:
+            if isinstance(a, Group) and (dpid, a.group_id) not in seen:
+                seen.add((dpid, a.group_id))
+                g = groups.get((dpid, a.group_id))
+                yield repr(g)
+                for b in (g.buckets if g else ()):
+                    yield from used(dpid, b.actions, seen)
+
+    flows = []
+    for f in plan.flows:
+        parts = [repr(f.actions), repr(f.goto_table), repr(meters.get((f.dpid, f.meter_id)))]
+        parts += list(used(f.dpid, f.actions, set()))
+        digest = int.from_bytes(hashlib.blake2b("|".join(parts).encode(), digest_size=2).digest(), "big")
+        flows.append(replace(f, cookie=(f.cookie & ~0xFFFF) | digest))
+    return replace(plan, flows=tuple(flows))
 
 
 def kind_of(cookie: int) -> str:

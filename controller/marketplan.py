@@ -178,4 +178,5 @@ def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: froze
     f_flows, f_meters = floor_rules(scenario, epoch)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),
              *route_flows(scenario, epoch, down)]
-    return RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(d_meters + f_meters), epoch=epoch)
+    plan = RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(d_meters + f_meters), epoch=epoch)
+    return cookies.seal(plan)

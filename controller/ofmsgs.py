@@ -115,3 +115,15 @@ def transition_messages(dp, old: RulePlan, new: RulePlan) -> list:
             *[group_mod(dp, g, "delete") for g in change.remove.groups],
             *[meter_mod(dp, m, "delete") for m in change.remove.meters],
             parser.OFPBarrierRequest(dp)]
+
+
+def reconcile_messages(dp, fix) -> list:
+    """Correct only the difference found by :func:`controller.reconcile.reconcile`:
+    stale flows out; changed flows in, their meters and groups replaced first."""
+    parser, ofp = dp.ofproto_parser, dp.ofproto
+    out = [parser.OFPFlowMod(datapath=dp, table_id=table, command=ofp.OFPFC_DELETE_STRICT, priority=priority,
+                             out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY, match=parser.OFPMatch(**dict(m)))
+           for table, priority, m in fix.stale]
+    # Replace, do not add: a meter or group of that id may exist with other contents.
+    out += [meter_mod(dp, m, "delete") for m in fix.add.meters] + [group_mod(dp, g, "delete") for g in fix.add.groups]
+    return [*out, parser.OFPBarrierRequest(dp), *add_messages(dp, fix.add), parser.OFPBarrierRequest(dp)]

@@ -52,6 +52,11 @@ class ControllerStatus:
         with self._lock:
             self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
 
+    def reconciled(self, dpid: int, unchanged: int, added: int, removed: int) -> None:
+        """What a (re)connect did: flows kept as they were, installed, removed."""
+        with self._lock:
+            self._switches.setdefault(dpid, {}).update(unchanged=unchanged, added=added, removed=removed)
+
     def stats(self, dpid: int, kind: str, data: dict) -> None:
         """The latest counters of one kind (``ports``, ``meters``) from one switch."""
         with self._lock:
