@@ -40,7 +40,7 @@ from .ruleplan import (
     ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_MPLS, Bucket, FlowEntry, Group, GroupEntry, MeterEntry, Output,
     PopMpls, PushMpls, RulePlan, SetField, ToController, match,
 )
-from .shortest import next_hops_towards
+from .shortest import host_routes
 
 TABLE_EDGE, TABLE_CLASSIFY, TABLE_LABEL, TABLE_ROUTE = 0, 1, 2, 3
 EPOCH_STRIDE = 100_000
@@ -87,19 +87,9 @@ def edge_flows(scenario: Scenario, epoch: int) -> list[FlowEntry]:
 
 def route_flows(scenario: Scenario, epoch: int, down: frozenset[str] = frozenset()) -> list[FlowEntry]:
     """Best-effort IPv4 destination routes on every switch (table 3), around links that are down."""
-    flows = []
-    for i, host in enumerate(scenario.hosts):
-        towards = next_hops_towards(scenario, host.switch, down)
-        for sw in scenario.switches:
-            if sw.name == host.switch:
-                port = scenario.ports[(sw.name, host.name)]
-            elif sw.name in towards:
-                port = scenario.ports[(sw.name, towards[sw.name][0])]
-            else:
-                continue
-            flows.append(FlowEntry(sw.dpid, 100, match(eth_type=ETH_TYPE_IP, ipv4_dst=str(host.ip)), (Output(port),),
-                                   TABLE_ROUTE, cookie=cookies.make("route", epoch, i)))
-    return flows
+    return [FlowEntry(sw.dpid, 100, match(eth_type=ETH_TYPE_IP, ipv4_dst=str(host.ip)), (Output(port),),
+                      TABLE_ROUTE, cookie=cookies.make("route", epoch, i))
+            for i, host, sw, port in host_routes(scenario, down)]
 
 
 def label_flows(scenario: Scenario, paths: PathPlan, epoch: int) -> list[FlowEntry]:

@@ -80,23 +80,25 @@ def planned_path(scenario: Scenario, src: str, dst: str) -> tuple[str, ...]:
     return tuple(path)
 
 
+def host_routes(scenario: Scenario, down: frozenset[str] = frozenset()):
+    """For every host and every switch that can reach it: ``(host index, host, switch, out port)``."""
+    for i, host in enumerate(scenario.hosts):
+        towards = next_hops_towards(scenario, host.switch, down)
+        for switch in scenario.switches:
+            if switch.name == host.switch:
+                yield i, host, switch, scenario.ports[(switch.name, host.name)]
+            elif switch.name in towards:
+                yield i, host, switch, scenario.ports[(switch.name, towards[switch.name][0])]
+
+
 def shortest_path_plan(scenario: Scenario) -> RulePlan:
     """Flows for every switch: ARP to the controller, one route per host."""
     flows: list[FlowEntry] = []
     for switch in scenario.switches:
         flows.append(FlowEntry(dpid=switch.dpid, priority=PRIORITY_ARP, match=match(eth_type=ETH_TYPE_ARP),
                                actions=(ToController(),), cookie=COOKIE_KIND))
-    for host in scenario.hosts:
-        towards = next_hops_towards(scenario, host.switch)
-        cookie = host_route_cookie(scenario, host.name)
-        for switch in scenario.switches:
-            if switch.name == host.switch:
-                port = scenario.ports[(switch.name, host.name)]
-            elif switch.name in towards:
-                port = scenario.ports[(switch.name, towards[switch.name][0])]
-            else:
-                continue  # unreachable: the loader refuses such scenarios
-            flows.append(FlowEntry(dpid=switch.dpid, priority=PRIORITY_HOST_ROUTE,
-                                   match=match(eth_type=ETH_TYPE_IP, ipv4_dst=str(host.ip)),
-                                   actions=(Output(port),), cookie=cookie))
+    for i, host, switch, port in host_routes(scenario):
+        flows.append(FlowEntry(dpid=switch.dpid, priority=PRIORITY_HOST_ROUTE,
+                               match=match(eth_type=ETH_TYPE_IP, ipv4_dst=str(host.ip)),
+                               actions=(Output(port),), cookie=COOKIE_KIND | (i + 1)))
     return RulePlan(flows=tuple(flows))
