@@ -17,19 +17,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--demands", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name")
+    parser.add_argument("--zoo", metavar="FILE.graphml",
+                        help="use an Internet Topology Zoo GraphML file as the backbone "
+                             "(with --last-miles, --hosts, --demands, --seed)")
     parser.add_argument("-o", "--output", metavar="FILE.yaml", help="write here (default: standard output)")
 
 
 def run(args) -> int:
     from topologies.errors import Problem, ScenarioError
-    from topologies.generate import generate_world, to_yaml
+    from topologies.generate import generate_world, import_zoo, to_yaml
     from topologies.loader import load_scenario_text
 
     try:
-        data = generate_world(backbones=args.backbones, backbone_switches=args.backbone_switches,
-                              last_miles=args.last_miles, last_mile_switches=args.last_mile_switches,
-                              hosts_per_last_mile=args.hosts, content=args.content,
-                              direct_probability=args.direct, demands=args.demands, seed=args.seed, name=args.name)
+        if args.zoo:
+            data = import_zoo(args.zoo, last_miles=args.last_miles, hosts_per_last_mile=args.hosts,
+                              demands=args.demands, seed=args.seed)
+        else:
+            data = generate_world(backbones=args.backbones, backbone_switches=args.backbone_switches,
+                                  last_miles=args.last_miles, last_mile_switches=args.last_mile_switches,
+                                  hosts_per_last_mile=args.hosts, content=args.content,
+                                  direct_probability=args.direct, demands=args.demands, seed=args.seed,
+                                  name=args.name)
     except ValueError as exc:
         raise ScenarioError([Problem("<generate>", None, "", str(exc))]) from None
     text = to_yaml(data)

@@ -28,3 +28,20 @@ def test_show_draws_a_png(tmp_path):
     out = tmp_path / "d.png"
     assert main(["show", "topologies/default.yaml", "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_topology_zoo_graphml_becomes_a_backbone_with_cities_speeds_and_distances(tmp_path):
+    from topologies.generate import import_zoo
+
+    data = import_zoo("tests/unit/topologies/fixtures/tiny_zoo.graphml", last_miles=2, hosts_per_last_mile=2, seed=1)
+    s = load_scenario_text(to_yaml(data), "zoo.yaml")
+    assert [sw.city for sw in s.switches[:4]] == ["Seattle", "Denver", "Chicago", "Nowhere"]
+    sea_den, den_chi, chi_nowhere = s.links[:3]
+    assert (sea_den.capacity_kbps, den_chi.capacity_kbps) == (10_000_000, 2_500_000)
+    assert chi_nowhere.capacity_kbps == 1_000_000 and chi_nowhere.latency_ms == 1.0  # no speed, no coordinates
+    assert 7.5 < sea_den.latency_ms < 9  # about 1,640 km of fibre
+    assert s.emulation.scale * 10_000_000 / 1000 <= 20  # the fastest link stays small when emulated
+    out = tmp_path / "z.yaml"
+    assert main(["generate", "--zoo", "tests/unit/topologies/fixtures/tiny_zoo.graphml", "-o", str(out)]) == 0
+    assert load_scenario(out).switch["z1"].city == "Seattle"
+    assert main(["generate", "--zoo", str(tmp_path / "missing.graphml")]) == 1
