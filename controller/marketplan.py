@@ -9,7 +9,8 @@ table  what it does
        source go on to table 1, anything else is dropped and counted
        (anti-spoofing); link ports: MPLS to table 2, plain IPv4 to table 3
 1      ingress classification, on the source host's switch: each served demand
-       (IPv4 src, dst) is metered at its allocated rate (drop above) and sent to
+       (IPv4 src, dst) is metered at its allocated rate (drop above; times
+       ``emulation.scale``, like the links) and sent to
        its group: fast failover (primary, backup) per path, under a select group
        weighted by kbps when the demand has several paths; every other packet of
        the host is metered at the universal-service floor and routed best effort
@@ -55,6 +56,11 @@ def _ids(epoch: int) -> int:
 
 def _burst(kbps: int) -> int:
     return max(kbps * BURST_MS // 1000, 16)
+
+
+def emulated_kbps(scenario: Scenario, kbps: int) -> int:
+    """A real rate as the emulation carries it (``emulation.scale``), as the links are shaped."""
+    return max(1, round(kbps * scenario.emulation.scale))
 
 
 def _first_hop(scenario: Scenario, route: Route) -> int:
@@ -122,7 +128,8 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int):
         src, dst = scenario.host[demand.src], scenario.host[demand.dst]
         dpid = scenario.switch[src.switch].dpid
         meter_id = base + i + 1
-        meters.append(MeterEntry(dpid, meter_id, kbps, _burst(kbps)))
+        rate = emulated_kbps(scenario, kbps)
+        meters.append(MeterEntry(dpid, meter_id, rate, _burst(rate)))
         m = match(eth_type=ETH_TYPE_IP, ipv4_src=str(src.ip), ipv4_dst=str(dst.ip))
         cookie = cookies.make("demand", epoch, i)
         if src.switch == dst.switch:  # neighbours on one switch: straight to the host
@@ -156,7 +163,8 @@ def floor_rules(scenario: Scenario, epoch: int):
         meter_id = None
         if floor > 0:
             meter_id = _ids(epoch) + FLOOR_METER_BASE + i + 1
-            meters.append(MeterEntry(dpid, meter_id, floor, _burst(floor)))
+            rate = emulated_kbps(scenario, floor)
+            meters.append(MeterEntry(dpid, meter_id, rate, _burst(rate)))
         flows.append(FlowEntry(dpid, 10, match(eth_type=ETH_TYPE_IP, ipv4_src=str(h.ip)), (), TABLE_CLASSIFY,
                                meter_id=meter_id, goto_table=TABLE_ROUTE, cookie=cookies.make("floor", epoch, i)))
     return flows, meters

@@ -24,11 +24,15 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def offered_rate(demand, allocated: dict[str, int]) -> int:
-    """What a run sends for a demand: twice its allocation, so the meter shows;
-    its max rate when the market gave it nothing, or when there is no market."""
+def emulated(kbps: int, scale: float) -> int:
+    return max(1, round(kbps * scale))
+
+
+def offered_rate(demand, allocated: dict[str, int], scale: float = 1.0) -> int:
+    """What a run sends for a demand (emulated kbps): twice its allocation, so the
+    meter shows; its max rate when the market gave it nothing, or when there is no market."""
     kbps = allocated.get(demand.id, 0)
-    return 2 * kbps if kbps > 0 else demand.max_kbps
+    return emulated(2 * kbps if kbps > 0 else demand.max_kbps, scale)
 
 
 def format_table(rows: list[FlowResult], paths: dict[str, list[list[str]]], scenario,
@@ -41,7 +45,9 @@ def format_table(rows: list[FlowResult], paths: dict[str, list[list[str]]], scen
         received = "-" if r.received_kbps is None else format_rate(round(r.received_kbps))
         loss = r.error or ("-" if r.lost_percent is None else f"{r.lost_percent:.1f}%")
         route = "; ".join(" > ".join(p) for p in paths.get(r.demand, [])) or "?"
-        share = "-" if allocated is None else (format_rate(allocated[r.demand]) if allocated.get(r.demand) else "floor")
+        scale = scenario.emulation.scale
+        share = "-" if allocated is None else (format_rate(emulated(allocated[r.demand], scale))
+                                               if allocated.get(r.demand) else "floor")
         lines.append((r.demand, f"{d.src} -> {d.dst}", route, share, format_rate(r.offered_kbps), received, loss))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
@@ -81,8 +87,11 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
             market = plan == "market"
             out(f"traffic: one {flow_seconds} s UDP flow per demand, all at once, at "
                 + ("twice its allocation (its max rate if it won nothing)" if market else "its max rate"))
+            scale = scenario.emulation.scale
+            if scale != 1.0:
+                out(f"  rates below are emulated: real rates x {scale:g} (emulation.scale)")
             rows = measure_demands(net, scenario, seconds=flow_seconds,
-                                   rate_of=lambda d: offered_rate(d, allocated) if market else d.max_kbps)
+                                   rate_of=lambda d: offered_rate(d, allocated if market else {}, scale))
             out(format_table(rows, status.get("paths", {}), scenario, allocated if market else None))
         return 0 if not reach.failed else 1
     finally:

@@ -9,7 +9,7 @@ import pytest
 from controller import cookies
 from controller.flowsim import FakeNetwork, ipv4_packet, walk
 from controller.market import clear_market
-from controller.marketplan import market_plan
+from controller.marketplan import emulated_kbps, market_plan
 from controller.pathing import local_first_violations, plan_paths
 from topologies.loader import load_scenario
 
@@ -40,7 +40,7 @@ def test_every_demand_follows_each_of_its_paths_through_its_meter(planned):
                 assert tuple(t.switches) == p.primary.switches and t.labels == [p.primary.label]
             ingress = s.host[d.src].switch
             (meter_at,) = [m for m in t.meters if m[0] == ingress]
-            assert meters[(s.switch[ingress].dpid, meter_at[1])].rate_kbps == allocated
+            assert meters[(s.switch[ingress].dpid, meter_at[1])].rate_kbps == emulated_kbps(s, allocated)
             assert cookies.describe(t.flows[1].cookie) == f"demand epoch=1 index={list(s.demand).index(d.id)}"
 
 
@@ -92,3 +92,14 @@ def test_epochs_use_disjoint_meter_and_group_ids():
     even, odd = market_plan(s, paths, 2), market_plan(s, paths, 3)
     assert not {m.meter_id for m in even.meters} & {m.meter_id for m in odd.meters}
     assert not {g.group_id for g in even.groups} & {g.group_id for g in odd.groups}
+
+
+def test_meters_are_scaled_like_the_links():
+    s = load_scenario("topologies/library/abilene.yaml")
+    paths = plan_paths(s, clear_market(s, "lmp"))
+    plan = market_plan(s, paths)
+    ingress = s.switch[s.host["uw1"].switch].dpid
+    rates = sorted(m.rate_kbps for m in plan.meters if m.dpid == ingress and m.meter_id < 50_000)
+    wanted = sorted(round(paths.allocated_kbps[d] * s.emulation.scale) for d in ("uw-nyu", "uw-cu")
+                    if paths.allocated_kbps[d])
+    assert rates == wanted and max(rates) <= 10_000

@@ -25,3 +25,11 @@ def test_runs_offer_twice_the_allocation_or_the_max_rate():
 def test_server_report_prefers_what_was_received():
     report = '{"end": {"sum": {"bits_per_second": 0}, "sum_received": {"bits_per_second": 2000000, "lost_percent": 5}}}'
     assert _received(report) == (2000.0, 5.0)
+
+
+def test_scaled_worlds_offer_and_show_emulated_rates():
+    from dataplane.runner import offered_rate
+
+    abilene = load_scenario("topologies/library/abilene.yaml")
+    d = abilene.demand["uw-nyu"]
+    assert offered_rate(d, {"uw-nyu": 6_000_000}, abilene.emulation.scale) == 12_000  # 12 Gbps -> 12 Mbps
