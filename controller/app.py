@@ -16,7 +16,7 @@ from os_ken.lib import hub
 from os_ken.lib.packet import arp, ethernet, packet
 from os_ken.ofproto import ofproto_v1_3
 
-from . import ofmsgs
+from . import cookies, ofmsgs
 from .reconcile import held_epoch, reconcile
 from .proxyarp import arp_reply_for
 
@@ -28,7 +28,7 @@ log = logging.getLogger("openisp.controller")
 #: Periodic jobs: name -> (method, interval in seconds; None = from SETTINGS).
 PERIODIC = {
     "epoch": ("clear_epoch", None),   # re-clear the market every epoch
-    "stats": ("poll_stats", 5.0),     # port and meter counters of every switch
+    "stats": ("poll_stats", 5.0),     # port, meter and flow counters of every switch
 }
 
 
@@ -44,6 +44,7 @@ class OpenIspApp(app_manager.OSKenApp):
         self.pending_barrier: dict[int, int] = {}  # dpid -> xid of the final barrier
         self.datapaths: dict[int, object] = {}
         self.held: dict[int, dict] = {}  # dpid -> flows the switch reports, while reading them
+        self.flow_counts: dict[int, dict] = {}  # dpid -> packets per kind of flow, while a poll's replies come
         self.adopted = False  # whether this controller has chosen its epoch from the switches
         self.down: set[str] = set()  # links whose ports reported link down
         self.epoch = 0
@@ -69,8 +70,12 @@ class OpenIspApp(app_manager.OSKenApp):
     def poll_stats(self) -> None:
         for dp in list(self.datapaths.values()):
             parser, ofp = dp.ofproto_parser, dp.ofproto
+            if dp.id in self.held:
+                continue  # still reading its table after a connect
             self.send(dp, [parser.OFPPortStatsRequest(dp, 0, ofp.OFPP_ANY),
-                           parser.OFPMeterStatsRequest(dp, 0, ofp.OFPM_ALL)])
+                           parser.OFPMeterStatsRequest(dp, 0, ofp.OFPM_ALL),
+                           parser.OFPFlowStatsRequest(dp, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY, 0, 0,
+                                                      parser.OFPMatch())])
 
     # --- the one place that sends -------------------------------------------
     def send(self, dp, messages) -> int | None:
@@ -102,7 +107,13 @@ class OpenIspApp(app_manager.OSKenApp):
     @set_ev_cls(ofp_event.EventOFPFlowStatsReply, MAIN_DISPATCHER)
     def flow_stats(self, ev):
         dp = ev.msg.datapath
-        if dp.id not in self.held:
+        if dp.id not in self.held:  # a periodic poll: packets per kind of flow (cookies say which)
+            counts = self.flow_counts.setdefault(dp.id, {})
+            for stat in ev.msg.body:
+                kind = cookies.kind_of(stat.cookie)
+                counts[kind] = counts.get(kind, 0) + stat.packet_count
+            if not ev.msg.flags & dp.ofproto.OFPMPF_REPLY_MORE:
+                self.status.stats(dp.id, "flow_packets", self.flow_counts.pop(dp.id))
             return
         for stat in ev.msg.body:
             self.held[dp.id][(stat.table_id, stat.priority, tuple(sorted(stat.match.items())))] = stat.cookie

@@ -58,7 +58,7 @@ class ControllerStatus:
             self._switches.setdefault(dpid, {}).update(unchanged=unchanged, added=added, removed=removed)
 
     def stats(self, dpid: int, kind: str, data: dict) -> None:
-        """The latest counters of one kind (``ports``, ``meters``) from one switch."""
+        """The latest counters of one kind (``ports``, ``meters``, ``flow_packets``) from one switch."""
         with self._lock:
             self._stats.setdefault(str(dpid), {})[kind] = data
 

@@ -36,3 +36,4 @@ def test_epochs_change_plans_without_dropping_traffic(running_fast_epochs):
     stats = controller.status()["stats"]
     ingress = str(s.switch["west"].dpid)
     assert stats[ingress]["meters"] and stats[ingress]["ports"]
+    assert stats[ingress]["flow_packets"]["demand"] > 0  # the demands' classification flows counted
