@@ -334,9 +334,11 @@ def _demands(r: _Reader, data: dict, hosts: dict[str, Host]) -> list[Demand]:
         value = r.convert(item.get("value_per_mbps"), path + ("value_per_mbps",), parse_money)
         src = hosts[item["src"]] if _known(item.get("src"), hosts) else None
         buyer = item.get("buyer", src.owner if src else None)
-        if not isinstance(buyer, str):
+        if "buyer" in item and not isinstance(buyer, str):
             r.problem(path + ("buyer",), f"buyer must be a participant's name, got {buyer!r}")
             buyer = None
+        elif not isinstance(buyer, str):
+            buyer = None  # the source host is unknown: reported above
         if did and src and buyer and _known(item.get("dst"), hosts) and item["dst"] != src.name and max_kbps and floor is not None and value is not None:
             out.append(Demand(did, buyer, src.name, item["dst"], max_kbps, value, floor))
     return out
