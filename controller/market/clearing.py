@@ -7,18 +7,23 @@ True
 """
 from __future__ import annotations
 
+import os
 import time
 from decimal import Decimal
 
 from topologies.model import MECHANISMS, Scenario
 
 from .allocation import allocate
+from .counterfactual import in_parallel, in_process
 from .network import Market, MarketError, market_from_scenario
 from .payments import arc_prices, lmp_payments, pay_as_bid_payments, vcg_payments
 from .result import DemandAllocation, LinkAllocation, MarketResult, ParticipantSettlement, money
 from .wdp import WelfareLP
 
 SATURATED = 1e-6  # kbps: an arc this close to its capacity is full
+#: VCG re-solves go to worker processes only for LPs this large (start-up costs ~1 s).
+PARALLEL_ABOVE_COLUMNS = 20_000
+DEFAULT_WORKERS = os.cpu_count() or 1
 
 
 def explain_infeasible(market: Market, lp: WelfareLP) -> MarketError:
@@ -38,7 +43,11 @@ def explain_infeasible(market: Market, lp: WelfareLP) -> MarketError:
 
 
 def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: dict | None = None) -> MarketResult:
-    """Allocate capacity and settle payments for one epoch of ``scenario``'s market."""
+    """Allocate capacity and settle payments for one epoch of ``scenario``'s market.
+
+    ``options``: ``{"workers": N}`` caps the processes VCG's re-solves may use on
+    large markets (default: one per core; 1 keeps everything in this process).
+    """
     mechanism = mechanism or scenario.market.mechanism
     if mechanism not in MECHANISMS:
         raise MarketError(f"unknown mechanism {mechanism!r} (one of: {', '.join(MECHANISMS)})")
@@ -55,7 +64,10 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     alloc = allocate(market, solution)
     t = time.perf_counter()
     if mechanism == "vcg":
-        transfers, demand_pays, notes = vcg_payments(market, lp.solve, alloc)
+        workers = (options or {}).get("workers", DEFAULT_WORKERS)
+        parallel = workers > 1 and lp.n_cols > PARALLEL_ABOVE_COLUMNS
+        optimiser = in_parallel(market, workers) if parallel else in_process(market, lp)
+        transfers, demand_pays, notes = vcg_payments(market, alloc, optimiser)
     elif mechanism == "lmp":
         transfers, demand_pays, notes = lmp_payments(market, solution, alloc)
     else:

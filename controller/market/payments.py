@@ -19,9 +19,7 @@ returns per participant ``(pays, receives)`` and per demand what it pays.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Callable
-
-from .allocation import Allocation, allocate
+from .allocation import Allocation
 from .network import Market
 from .result import money
 from .wdp import LpSolution
@@ -40,8 +38,9 @@ def _split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, De
     return out
 
 
-def vcg_payments(market: Market, solve: Callable[..., LpSolution | None], alloc: Allocation) -> Transfers:
-    """Clarke pivot per participant; ``solve(without=name, relax_floors=bool)`` is the optimiser."""
+def vcg_payments(market: Market, alloc: Allocation, welfare_without) -> Transfers:
+    """Clarke pivot per participant; ``welfare_without(names)`` is the optimiser
+    (see :mod:`controller.market.counterfactual`): ``{name: (welfare, floors_relaxed)}``."""
     notes = []
     welfare = alloc.welfare
     transfers: dict[str, tuple[Decimal, Decimal]] = {}
@@ -49,12 +48,11 @@ def vcg_payments(market: Market, solve: Callable[..., LpSolution | None], alloc:
     # Whoever sells or is served anything, even at a zero price, may be pivotal.
     winners = {d.buyer for d in market.demands if alloc.kbps[d.id] > 0}
     winners |= {a.seller for a in market.arcs if alloc.arc_load_kbps[a.index] > 0}
+    counterfactual = welfare_without(sorted(winners))
     for name in sorted(winners):
-        counterfactual = solve(without=name)
-        if counterfactual is None:
-            counterfactual = solve(without=name, relax_floors=True)
+        without, relaxed = counterfactual[name]
+        if relaxed:
             notes.append(f"without {name} the floors cannot be met; its contribution is measured against the market with floors relaxed")
-        without = allocate(market, counterfactual).welfare
         contribution = welfare - without
         net = contribution - alloc.value.get(name, ZERO) + alloc.cost.get(name, ZERO)
         transfers[name] = (money(max(-net, ZERO)), money(max(net, ZERO)))

@@ -102,3 +102,15 @@ def test_default_scenario_clears_under_all_mechanisms():
         assert r.welfare > 0
         assert r.demand("ana-dev").paths[0].switches == ("mn1", "lk1")  # local first: the direct link
         assert set(r.to_json_dict()) == {"mechanism", "welfare", "demands", "links", "participants", "budget_balance"}
+
+
+def test_parallel_counterfactuals_give_the_same_payments(monkeypatch):
+    from controller.market import clearing
+    from topologies.loader import load_scenario
+
+    s = load_scenario("topologies/default.yaml")
+    alone = clear_market(s, "vcg", options={"workers": 1})
+    monkeypatch.setattr(clearing, "PARALLEL_ABOVE_COLUMNS", 0)  # force the worker processes
+    together = clear_market(s, "vcg", options={"workers": 2})
+    assert together.participants == alone.participants and together.demands == alone.demands
+    assert together.notes == alone.notes
