@@ -44,7 +44,14 @@ def arc_cost(arc: Arc, load_kbps: int) -> Decimal:
     return cost
 
 
-def allocate(market: Market, solution: LpSolution) -> Allocation:
+def _raw_paths(market: Market, solution: LpSolution) -> dict[str, list]:
+    """demand -> [(link ids, switches, kbps)]: the solver's own paths, or a
+    decomposition of each source's flows."""
+    if solution.paths is not None:
+        arcs = market.arcs
+        return {d: [(tuple(arcs[i].link for i in hops), (arcs[hops[0]].tail, *(arcs[i].head for i in hops)), kbps)
+                    for hops, kbps in paths if hops]
+                for d, paths in solution.paths.items()}
     by_source: dict[str, dict[str, list[tuple[str, float]]]] = {}
     for d in market.demands:
         src, dst = market.src_switch(d), market.dst_switch(d)
@@ -53,6 +60,11 @@ def allocate(market: Market, solution: LpSolution) -> Allocation:
     raw: dict[str, list] = {}
     for source, sinks in by_source.items():
         raw.update(decompose_source(source, solution.flows_kbps[source], sinks, market.arcs))
+    return raw
+
+
+def allocate(market: Market, solution: LpSolution) -> Allocation:
+    raw = _raw_paths(market, solution)
     arc_of = {(a.link, a.tail): a for a in market.arcs}
     loads = [0] * len(market.arcs)
     paths: dict[str, tuple[PathFlow, ...]] = {}
@@ -74,3 +86,25 @@ def allocate(market: Market, solution: LpSolution) -> Allocation:
         if loads[a.index]:
             cost[a.seller] = cost.get(a.seller, Decimal(0)) + arc_cost(a, loads[a.index])
     return Allocation(paths, kbps, tuple(loads), value, cost)
+
+
+def welfare_of(market: Market, solution: LpSolution) -> Decimal:
+    """``allocate(market, solution).welfare`` without building the allocation
+    (VCG asks this once per counterfactual); the same whole-kbps rounding."""
+    if solution.paths is None:
+        return allocate(market, solution).welfare
+    loads = [0] * len(market.arcs)
+    welfare = Decimal(0)
+    for d in market.demands:
+        if market.src_switch(d) == market.dst_switch(d):
+            kbps = whole_kbps(solution.x_kbps[d.id])
+        else:
+            kbps = 0
+            for hops, rate in solution.paths.get(d.id, ()):
+                whole = whole_kbps(rate)
+                if hops and whole > 0:
+                    kbps += whole
+                    for i in hops:
+                        loads[i] += whole
+        welfare += d.value_per_mbps * kbps / 1000
+    return welfare - sum((arc_cost(a, loads[a.index]) for a in market.arcs if loads[a.index]), Decimal(0))

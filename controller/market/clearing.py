@@ -14,19 +14,23 @@ from decimal import Decimal
 from topologies.model import MECHANISMS, Scenario
 
 from .allocation import allocate
-from .counterfactual import in_parallel, in_process
+from .counterfactual import in_parallel, in_process, with_lp_duality
 from .network import Market, MarketError, market_from_scenario
 from .payments import arc_prices, lmp_payments, pay_as_bid_payments, vcg_payments
 from .result import DemandAllocation, LinkAllocation, MarketResult, ParticipantSettlement, money
+from .pathlp import PathLP
 from .wdp import WelfareLP
 
 SATURATED = 1e-6  # kbps: an arc this close to its capacity is full
-#: VCG re-solves go to worker processes only for LPs this large (start-up costs ~1 s).
-PARALLEL_ABOVE_COLUMNS = 20_000
+#: VCG re-solves go to worker processes only for markets this large (each
+#: worker starts by solving the whole market again).
+PARALLEL_ABOVE_DEMANDS = 500
 DEFAULT_WORKERS = os.cpu_count() or 1
+#: ``paths``: column generation (:mod:`.pathlp`); ``arcs``: the arc formulation (:mod:`.wdp`).
+FORMULATIONS = {"paths": PathLP, "arcs": WelfareLP}
 
 
-def explain_infeasible(market: Market, lp: WelfareLP) -> MarketError:
+def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
     """Which floors fail and which links block them, from the floor-relaxed optimum."""
     relaxed = lp.solve(relax_floors=True)
     failing = []
@@ -46,7 +50,11 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     """Allocate capacity and settle payments for one epoch of ``scenario``'s market.
 
     ``options``: ``{"workers": N}`` caps the processes VCG's re-solves may use on
-    large markets (default: one per core; 1 keeps everything in this process).
+    large markets (default: one per core; 1 keeps everything in this process);
+    ``{"duality": False}`` re-solves for every winning customer, even those the
+    optimal duals already settle (for checking that shortcut);
+    ``{"formulation": "arcs"}`` solves the arc formulation instead of
+    generating paths (same optimum; for checking, and slower on large markets).
     """
     mechanism = mechanism or scenario.market.mechanism
     if mechanism not in MECHANISMS:
@@ -54,7 +62,10 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     timings = {}
     started = time.perf_counter()
     market = market_from_scenario(scenario)
-    lp = WelfareLP(market)
+    formulation = (options or {}).get("formulation", "paths")
+    if formulation not in FORMULATIONS:
+        raise MarketError(f"unknown formulation {formulation!r} (one of: {', '.join(FORMULATIONS)})")
+    lp = FORMULATIONS[formulation](market)
     timings["build_s"] = time.perf_counter() - started
     t = time.perf_counter()
     solution = lp.solve()
@@ -65,8 +76,11 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     t = time.perf_counter()
     if mechanism == "vcg":
         workers = (options or {}).get("workers", DEFAULT_WORKERS)
-        parallel = workers > 1 and lp.n_cols > PARALLEL_ABOVE_COLUMNS
-        optimiser = in_parallel(market, workers) if parallel else in_process(market, lp)
+        parallel = workers > 1 and len(market.demands) >= PARALLEL_ABOVE_DEMANDS
+        seed = lp.paths if isinstance(lp, PathLP) else []
+        optimiser = in_parallel(market, type(lp), workers, seed) if parallel else in_process(market, lp)
+        if (options or {}).get("duality", True):
+            optimiser = with_lp_duality(market, solution, alloc, optimiser, timings)
         transfers, demand_pays, notes = vcg_payments(market, alloc, optimiser)
     elif mechanism == "lmp":
         transfers, demand_pays, notes = lmp_payments(market, solution, alloc)

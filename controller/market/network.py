@@ -69,6 +69,13 @@ class Market:
         floors = tuple((h, min(f, sum(d.max_kbps for d in demands if d.src == h))) for h, f in self.host_floors if h in hosts)
         return Market(self.scenario, tuple(_renumber(arcs)), demands, floors)
 
+    def floors_left_without(self, participant: str) -> dict[str, int]:
+        """The universal floors of hosts ``participant`` sent from, once its
+        demands are gone: no more than the other demands from there can carry."""
+        hosts = {d.src for d in self.demands if d.buyer == participant}
+        return {h: min(f, sum(d.max_kbps for d in self.demands if d.src == h and d.buyer != participant))
+                for h, f in self.host_floors if h in hosts}
+
     def without_floors(self) -> "Market":
         """The same market with every floor relaxed (used when a counterfactual has none feasible)."""
         demands = tuple(Demand(d.id, d.buyer, d.src, d.dst, d.max_kbps, d.value_per_mbps, 0) for d in self.demands)

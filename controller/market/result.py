@@ -54,7 +54,7 @@ class MarketResult:
     participants: tuple[ParticipantSettlement, ...]
     budget_balance: Decimal
     notes: tuple[str, ...] = field(default=(), compare=False)
-    timings: dict = field(default_factory=dict, compare=False)
+    timings: dict = field(default_factory=dict, compare=False)  # seconds per stage; VCG also counts its re-solves
 
     def demand(self, demand_id: str) -> DemandAllocation:
         return next(d for d in self.demands if d.demand_id == demand_id)

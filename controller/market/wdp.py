@@ -1,4 +1,6 @@
-"""Winner determination: the welfare-maximising multi-commodity flow, as one LP.
+"""Winner determination: the welfare-maximising multi-commodity flow, as one LP
+over arcs.  Column generation over paths (:mod:`.pathlp`) solves the same LP
+faster and is the default; this formulation is its reference and fallback.
 
 Formulation (rates in Mbps inside the LP, money per Mbps per epoch):
 
@@ -25,7 +27,9 @@ HiGHS re-solves from the previous basis (warm start).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Sequence
 
 import highspy
 import numpy as np
@@ -51,16 +55,36 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
+@contextmanager
+def changed_bounds(lp, cols: dict[int, tuple[float, float]], rows: dict[int, tuple[float, float]]):
+    """Give ``lp``'s HiGHS model these column and row bounds for a while, then
+    put back its own (``lp.col_lo``, ``col_hi``, ``row_lo``, ``row_hi``)."""
+    for col, (lo, hi) in cols.items():
+        lp.h.changeColBounds(col, lo, hi)
+    for row, (lo, hi) in rows.items():
+        lp.h.changeRowBounds(row, lo, hi)
+    try:
+        yield
+    finally:
+        for col in cols:
+            lp.h.changeColBounds(col, lp.col_lo[col], lp.col_hi[col])
+        for row in rows:
+            lp.h.changeRowBounds(row, lp.row_lo[row], lp.row_hi[row])
+
+
 @dataclass(frozen=True)
 class LpSolution:
     """A solved LP in kbps: demand rates, arc loads and commodity flows, arc prices."""
 
     x_kbps: dict[str, float]
     arc_load_kbps: tuple[float, ...]
-    flows_kbps: dict[str, tuple[float, ...]]  # source switch -> flow on each arc
+    flows_kbps: dict[str, Sequence[float]]  # source switch -> flow on each arc ({} when ``paths`` is given)
     arc_price_per_mbps: tuple[float, ...]
     objective: float
     iterations: int
+    #: demand -> ((arc indices in order, kbps), ...) when the solver knows its paths
+    #: (column generation); None: decompose ``flows_kbps`` instead.
+    paths: dict[str, tuple[tuple[tuple[int, ...], float], ...]] | None = None
 
 
 class WelfareLP:
@@ -153,13 +177,9 @@ class WelfareLP:
         The model's bounds are restored afterwards; the basis is kept (warm start).
         """
         cols, rows = self._counterfactual_bounds(without, relax_floors)
-        for col, (lo, hi) in cols.items():
-            self.h.changeColBounds(col, lo, hi)
-        for row, (lo, hi) in rows.items():
-            self.h.changeRowBounds(row, lo, hi)
-        if self.optimal_basis is not None:
-            self.h.setBasis(self.optimal_basis)
-        try:
+        with changed_bounds(self, cols, rows):
+            if self.optimal_basis is not None:
+                self.h.setBasis(self.optimal_basis)
             self.h.run()
             status = self.h.getModelStatus()
             if self.optimal_basis is None and not cols and not rows and status == highspy.HighsModelStatus.kOptimal:
@@ -170,11 +190,6 @@ class WelfareLP:
             if status != highspy.HighsModelStatus.kOptimal:
                 raise MarketError(f"the LP solver stopped with status {self.h.modelStatusToString(status)}")
             return self._solution()
-        finally:
-            for col in cols:
-                self.h.changeColBounds(col, self.col_lo[col], self.col_hi[col])
-            for row in rows:
-                self.h.changeRowBounds(row, self.row_lo[row], self.row_hi[row])
 
     def _counterfactual_bounds(self, without, relax_floors):
         cols: dict[int, tuple[float, float]] = {}
@@ -185,16 +200,11 @@ class WelfareLP:
                 if a.seller == without:
                     for col in self.y_cols[a.index]:
                         cols[col] = (0.0, 0.0)
-            removed_hosts = set()
             for d in market.demands:
                 if d.buyer == without:
                     cols[self.x_col[d.id]] = (0.0, 0.0)
-                    removed_hosts.add(d.src)
-            for host in removed_hosts:
-                left = sum(d.max_kbps for d in market.demands if d.src == host and d.buyer != without)
-                floor = dict(market.host_floors).get(host, 0)
-                if host in self.floor_row:
-                    rows[self.floor_row[host]] = (min(floor, left) / 1000, INF)
+            for host, kbps in market.floors_left_without(without).items():
+                rows[self.floor_row[host]] = (kbps / 1000, INF)
         if relax_floors:
             for d in market.demands:
                 col = self.x_col[d.id]

@@ -110,7 +110,21 @@ def test_parallel_counterfactuals_give_the_same_payments(monkeypatch):
 
     s = load_scenario("topologies/default.yaml")
     alone = clear_market(s, "vcg", options={"workers": 1})
-    monkeypatch.setattr(clearing, "PARALLEL_ABOVE_COLUMNS", 0)  # force the worker processes
+    monkeypatch.setattr(clearing, "PARALLEL_ABOVE_DEMANDS", 0)  # force the worker processes
     together = clear_market(s, "vcg", options={"workers": 2})
     assert together.participants == alone.participants and together.demands == alone.demands
     assert together.notes == alone.notes
+
+
+def test_duality_settles_uncongested_customers_and_re_solves_congested_ones():
+    # Two customers on switch a share link l1 (4 Mbps, ask 0.1) towards b.
+    hosts = {"h1": "a", "h2": "a", "hb": "b"}
+    links = [("l1", "a", "b", 4_000, "p1", "0.1")]
+    roomy = build(["a", "b"], links, [("d1", "h1", "hb", 1_000, "1.0"), ("d2", "h2", "hb", 1_000, "0.5")], hosts_on=hosts)
+    r = clear_market(roomy, "vcg")
+    assert r.timings["settled_by_duality"] == 2 and r.timings["re_solves"] == 1  # only the provider p1
+    assert r.participant("ch1").pays == D("0.100000")  # the ask: it displaces nobody
+    crowded = build(["a", "b"], links, [("d1", "h1", "hb", 4_000, "1.0"), ("d2", "h2", "hb", 4_000, "0.5")], hosts_on=hosts)
+    r = clear_market(crowded, "vcg")
+    assert r.timings["settled_by_duality"] == 0
+    assert r.participant("ch1").pays == D("2.000000")  # d2's lost value 4 x (0.5 - 0.1), plus the asks 0.4

@@ -1,0 +1,253 @@
+"""Winner determination by column generation over paths: the same LP as
+:mod:`controller.market.wdp`, solved from a small master problem.
+
+The arc formulation has one flow column per (source switch, arc): 72,820
+columns for the 1,000-demand library market.  Here a column is one path of
+one demand, and only the paths that could improve welfare are ever built:
+
+* master LP: rows are each arc's balance (paths on it <= what its tiers sell),
+  each demand's rate (between its floor and its maximum) and each host's
+  universal-service floor; columns are the tiers ``y[a,t]`` and the paths
+  found so far, each worth ``value_d - eps * cost(path)`` per Mbps;
+* pricing: with the master's duals, an arc costs ``eps * cost_a + price_a``;
+  a demand gains from a new path when its value, less the dual of its rate
+  row and of its host's floor row, beats its shortest path.  One Dijkstra per
+  source switch (scipy) finds every improving path at once; the loop stops
+  when none improves by more than :data:`REDUCED_COST_TOLERANCE`.
+
+The optimum is the arc formulation's (same objective, same constraints, so
+the same duals: arc prices for LMP); the tests check it against a
+brute-force path LP and against the arc formulation.  Floors are met in the
+master through artificial columns at a penalty; when an artificial is still
+needed at the end, the arc formulation gives the answer instead.
+
+An arc's balance row reads "paths on it <= what its tiers sell" rather than
+"=": with asks >= 0 the optimum is the same, and the inequality keeps every
+arc's dual (minus its price) <= 0, so pricing weights are never negative and
+Dijkstra is exact.  (With "=", degenerate duals made some unused arcs look
+cheaper than free and priced negative cycles.)
+
+Counterfactuals for VCG change bounds on the same master (a provider's tiers
+to zero and its arcs out of pricing; a customer's rate rows to zero), start
+from the full optimum's basis, and generate the paths they need; the paths
+stay in the master for the next ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+import highspy
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from .network import Market, MarketError
+from .wdp import EPSILON, INF, LpSolution, WelfareLP, _quiet_highs, changed_bounds
+
+REDUCED_COST_TOLERANCE = 1e-7  # per Mbps: HiGHS's own dual feasibility tolerance
+MAX_ROUNDS = 500
+LOWER = highspy.HighsBasisStatus.kLower
+
+
+class PathLP:
+    """The market's LP by column generation; ``solve`` as :class:`WelfareLP`'s."""
+
+    def __init__(self, market: Market):
+        self.market = market
+        arcs, demands = market.arcs, market.demands
+        self.switches = [s.name for s in market.scenario.switches]
+        self.node = {s: i for i, s in enumerate(self.switches)}
+        n_arcs = len(arcs)
+        self.arc_cost = np.array([EPSILON * (1 + a.latency_ms / 1000) for a in arcs])
+        self.tail = np.array([self.node[a.tail] for a in arcs], dtype=np.int64)
+        self.head = np.array([self.node[a.head] for a in arcs], dtype=np.int64)
+        self.demand_row = {d.id: n_arcs + i for i, d in enumerate(demands)}
+        floor_row0 = n_arcs + len(demands)
+        self.floor_row = {host: floor_row0 + i for i, (host, _) in enumerate(market.host_floors)}
+        floors = dict(market.host_floors)
+        self.row_lo = np.array([-INF] * n_arcs + [d.floor_kbps / 1000 for d in demands]
+                               + [floors[h] / 1000 for h, _ in market.host_floors])
+        self.row_hi = np.array([0.0] * n_arcs + [d.max_kbps / 1000 for d in demands] + [INF] * len(floors))
+        self.h = _quiet_highs()
+        self.h.setOptionValue("solver", "simplex")
+        lp = highspy.HighsLp()
+        lp.num_row_ = len(self.row_lo)
+        lp.row_lower_, lp.row_upper_ = self.row_lo, self.row_hi
+        self.h.passModel(lp)
+        self.col_lo: list[float] = []
+        self.col_hi: list[float] = []
+        self.y_cols: list[list[int]] = []
+        for a in arcs:
+            self.y_cols.append([self._add(float(t.ask_per_mbps), 0.0, t.capacity_kbps / 1000, [a.index], -1.0)
+                                for t in a.tiers])
+        # Artificial columns keep every floor row satisfiable while paths are missing.
+        penalty = 1e3 + 10 * (max((float(d.value_per_mbps) for d in demands), default=0)
+                              + sum(float(max(t.ask_per_mbps for t in a.tiers)) for a in arcs))
+        self.artificials = [self._add(penalty, 0.0, INF, [row], 1.0)
+                            for row in [self.demand_row[d.id] for d in demands if d.floor_kbps] + list(self.floor_row.values())]
+        self.paths: list[tuple[str, tuple[int, ...]]] = []  # column - first path column -> (demand, arcs)
+        self._hop_cols: list[int] = []
+        self._hop_arcs: list[int] = []
+        self.known: set[tuple[str, tuple[int, ...]]] = set()
+        self.first_path_col = len(self.col_lo)
+        for d in demands:
+            if market.src_switch(d) == market.dst_switch(d):
+                self._add_path(d, ())
+        self.network_demands = [d for d in demands if market.src_switch(d) != market.dst_switch(d)]
+        # Pricing data per network demand, as arrays.
+        nd = self.network_demands
+        self.d_src = np.array([self.node[market.src_switch(d)] for d in nd], dtype=np.int64)
+        self.d_dst = np.array([self.node[market.dst_switch(d)] for d in nd], dtype=np.int64)
+        self.d_value = np.array([float(d.value_per_mbps) for d in nd])
+        self.d_row = np.array([self.demand_row[d.id] for d in nd], dtype=np.int64)
+        self.d_floor_row = np.array([self.floor_row.get(d.src, -1) for d in nd], dtype=np.int64)
+        self.optimal_basis = None
+        self._arc_lp: WelfareLP | None = None
+        self.fell_back = False  # did the last solve need the arc formulation?
+
+    def add_paths(self, paths) -> None:
+        """Start from paths found elsewhere (``(demand id, arc indices)``, as in
+        :attr:`paths`): a worker process handed the parent's columns needs one
+        pricing round instead of many."""
+        by_id = {d.id: d for d in self.market.demands}
+        for demand, arcs in paths:
+            if (demand, tuple(arcs)) not in self.known:
+                self._add_path(by_id[demand], tuple(arcs))
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_lo)
+
+    def _add(self, cost: float, lo: float, hi: float, rows: list[int], value: float) -> int:
+        self.h.addCol(cost, lo, hi, len(rows), np.array(rows, dtype=np.int32), np.full(len(rows), value))
+        self.col_lo.append(lo)
+        self.col_hi.append(hi)
+        return len(self.col_lo) - 1
+
+    def _add_path(self, d, arcs: tuple[int, ...]) -> None:
+        rows = [*arcs, self.demand_row[d.id]]
+        if d.src in self.floor_row:
+            rows.append(self.floor_row[d.src])
+        cost = -float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum()) if arcs else -float(d.value_per_mbps)
+        self._add(cost, 0.0, INF, rows, 1.0)
+        self._hop_cols.extend([len(self.paths)] * len(arcs))  # path -> arc incidence, for loads
+        self._hop_arcs.extend(arcs)
+        self.paths.append((d.id, arcs))
+        self.known.add((d.id, arcs))
+
+    # -- solving ------------------------------------------------------------
+
+    def solve(self, without: str | None = None, relax_floors: bool = False) -> LpSolution | None:
+        """Solve, optionally without one participant or with every floor relaxed;
+        None when the floors cannot all be met.  Bounds are restored afterwards."""
+        cols, rows, banned, gone = self._counterfactual_bounds(without, relax_floors)
+        with changed_bounds(self, cols, rows):
+            if self.optimal_basis is not None:
+                self.h.setBasis(self._extended_basis())
+            solution = self._generate_columns(banned, gone)
+            self.fell_back = solution is None
+            if solution is None:  # undecided here: the arc formulation decides
+                if self._arc_lp is None:
+                    self._arc_lp = WelfareLP(self.market)
+                return self._arc_lp.solve(without, relax_floors)
+            if self.optimal_basis is None and not cols and not rows:
+                self.optimal_basis = self.h.getBasis()
+            return solution
+
+    def _extended_basis(self) -> highspy.HighsBasis:
+        basis = highspy.HighsBasis()
+        saved = self.optimal_basis
+        basis.col_status = list(saved.col_status) + [LOWER] * (self.n_cols - len(saved.col_status))
+        basis.row_status = list(saved.row_status)
+        basis.valid = True
+        return basis
+
+    def _counterfactual_bounds(self, without, relax_floors):
+        cols: dict[int, tuple[float, float]] = {}
+        rows: dict[int, tuple[float, float]] = {}
+        banned = np.zeros(len(self.market.arcs), dtype=bool)
+        gone: set[str] = set()  # demands taken out
+        market = self.market
+        if without is not None:
+            for a in market.arcs:
+                if a.seller == without:
+                    banned[a.index] = True
+                    for col in self.y_cols[a.index]:
+                        cols[col] = (0.0, 0.0)
+            for d in market.demands:
+                if d.buyer == without:
+                    rows[self.demand_row[d.id]] = (0.0, 0.0)
+                    gone.add(d.id)
+            for host, kbps in market.floors_left_without(without).items():
+                rows[self.floor_row[host]] = (kbps / 1000, INF)
+        if relax_floors:
+            for d in market.demands:
+                row = self.demand_row[d.id]
+                rows[row] = (0.0, rows.get(row, (0.0, self.row_hi[row]))[1])
+            for row in self.floor_row.values():
+                rows[row] = (0.0, INF)
+        return cols, rows, banned, gone
+
+    def _generate_columns(self, banned: np.ndarray, gone: set[str]) -> LpSolution | None:
+        n = len(self.switches)
+        wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
+        sources = np.unique(self.d_src[wanted])
+        row_of_source = np.full(n, -1, dtype=np.int64)
+        row_of_source[sources] = np.arange(len(sources))
+        open_arcs = np.flatnonzero(~banned)
+        for _ in range(MAX_ROUNDS):
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            duals = np.asarray(self.h.getSolution().row_dual)
+            weight = self.arc_cost - duals[:len(self.market.arcs)]
+            weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
+            # Parallel arcs: pricing needs only the cheapest of each (tail, head).
+            by_weight = open_arcs[np.argsort(weight[open_arcs], kind="stable")]
+            _, first = np.unique(self.tail[by_weight] * n + self.head[by_weight], return_index=True)
+            chosen = by_weight[first]
+            graph = csr_matrix((weight[chosen], (self.tail[chosen], self.head[chosen])), shape=(n, n))
+            arc_of = dict(zip(zip(self.tail[chosen].tolist(), self.head[chosen].tolist()), chosen.tolist()))
+            src_rows = row_of_source[self.d_src]
+            if len(sources):
+                dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+                shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
+            else:  # nobody left to route
+                shortest = np.full(len(self.network_demands), np.inf)
+            floor_duals = np.where(self.d_floor_row >= 0, duals[np.maximum(self.d_floor_row, 0)], 0.0)
+            reduced = -self.d_value + shortest - duals[self.d_row] - floor_duals
+            added = 0
+            for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE):
+                s, node, hops = int(self.d_src[i]), int(self.d_dst[i]), []
+                while node != s:
+                    prev = int(pred[src_rows[i], node])
+                    hops.append(arc_of[(prev, node)])
+                    node = prev
+                d, path = self.network_demands[i], tuple(reversed(hops))
+                if (d.id, path) not in self.known:
+                    self._add_path(d, path)
+                    added += 1
+            if not added:
+                values = np.asarray(self.h.getSolution().col_value)
+                if any(values[c] > 1e-9 for c in self.artificials):
+                    return None  # floors unmet by the paths found: maybe infeasible
+                return self._solution(values, duals)
+        raise MarketError(f"column generation did not converge in {MAX_ROUNDS} rounds")
+
+    def _solution(self, values: np.ndarray, duals: np.ndarray) -> LpSolution:
+        n_arcs = len(self.market.arcs)
+        x = {d.id: 0.0 for d in self.market.demands}
+        paths: dict[str, list] = {}
+        rates = 1000 * values[self.first_path_col:]
+        for i in np.flatnonzero(rates > 0).tolist():
+            demand, arcs = self.paths[i]
+            x[demand] += float(rates[i])
+            paths.setdefault(demand, []).append((arcs, float(rates[i])))
+        # What paths carry (a free tier may sell more than that).
+        load = np.bincount(np.asarray(self._hop_arcs, dtype=np.int64),
+                           weights=np.clip(rates, 0, None)[np.asarray(self._hop_cols, dtype=np.int64)], minlength=n_arcs)
+        info = self.h.getInfo()
+        return LpSolution(
+            x_kbps=x, arc_load_kbps=tuple(load.tolist()), flows_kbps={},
+            arc_price_per_mbps=tuple(np.abs(duals[:n_arcs]).tolist()),
+            objective=-info.objective_function_value, iterations=info.simplex_iteration_count,
+            paths={d: tuple(p) for d, p in paths.items()},
+        )
