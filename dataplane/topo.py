@@ -51,16 +51,21 @@ class ShapedLink(TCLink):
 
 
 class EmulatedHost(Host):
-    """A host whose only route is the emulated range, with transmit offload off.
+    """An IPv4-only host whose only route is the emulated range, with transmit
+    offload off.
 
     Checksums left to offload are never filled in on OVS's userspace datapath,
     so TCP needs ``tx off``; the on-link /15 route lets the controller answer
     ARP for every emulated address while nothing routes off the emulation.
+    IPv6 is off in the host's namespace: its router solicitations and MLD
+    reports carry no IPv4 source, so the edge's anti-spoofing rule would drop
+    and count them as spoofed.
     """
 
     def config(self, **params):
         result = super().config(**params)
         intf = self.defaultIntf()
+        self.cmd("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
         self.cmd("ethtool -K", intf, "tx off")
         self.cmd("ip route flush default")
         self.cmd("ip route add", EMULATION_RANGE, "dev", intf)

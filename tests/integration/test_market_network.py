@@ -65,6 +65,7 @@ def test_spoofed_packets_are_dropped_and_counted(running_market, default_scenari
     h1, h7 = default_scenario.host["h1"], default_scenario.host["h7"]
     time.sleep(STATS_LAG_S)
     before = packets_by_kind(h1.switch, "spoof")
+    assert before == 0, "the hosts' own traffic hit the anti-spoofing drop"
     forge = ("from scapy.all import Ether, IP, UDP, sendp; "
              f"sendp(Ether(src='{h1.mac}', dst='{h7.mac}')/IP(src='198.18.1.200', dst='{h7.ip}')/UDP(dport=9)/b'x',"
              " iface='h1-eth0', count=20, verbose=False)")
