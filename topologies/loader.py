@@ -135,10 +135,10 @@ def build_scenario(data: Any, lines: dict[KeyPath, int], file: str) -> Scenario:
     links = _links(r, data, participants, switches)
     hosts = _hosts(r, data, participants, switches)
     offers = _offers(r, data, links)
-    demands = _demands(r, data, hosts)
+    demands = _demands(r, data, hosts, participants)
     market = _market(r, data.get("market") or {})
     emulation = _emulation(r, data.get("emulation") or {})
-    timeline = _timeline(r, data, links, {o.id for o in offers}, {d.id for d in demands}, hosts)
+    timeline = _timeline(r, data, links, {o.id for o in offers}, {d.id for d in demands}, hosts, participants)
     if r.problems:
         raise ScenarioError(r.problems)
     scenario = Scenario(
@@ -292,6 +292,11 @@ def _offers(r: _Reader, data: dict, links: dict[str, Link]) -> list[Offer]:
         ask = r.convert(item.get("ask_per_mbps"), path + ("ask_per_mbps",), parse_money)
         tiers = _tiers(r, item.get("tiers") or [], path + ("tiers",))
         if oid and capacity is not None and ask is not None and tiers is not None:
+            if capacity <= link.capacity_kbps:
+                sold = sum(o.capacity_kbps for o in out if o.link == link.id) + capacity
+                if sold > link.capacity_kbps:
+                    r.problem(path + ("capacity",), f"offers on link {link.id!r} sell {sold} kbps in all, "
+                                                    f"more than its {link.capacity_kbps} kbps")
             out.append(Offer(oid, link.id, seller, capacity, ask, tiers))
     return out
 
@@ -314,7 +319,7 @@ def _tiers(r: _Reader, items: Any, path: KeyPath) -> tuple[PriceTier, ...] | Non
     return tuple(tiers)
 
 
-def _demands(r: _Reader, data: dict, hosts: dict[str, Host]) -> list[Demand]:
+def _demands(r: _Reader, data: dict, hosts: dict[str, Host], participants: dict) -> list[Demand]:
     out: list[Demand] = []
     seen: set[str] = set()
     for i, item in enumerate(r.sequence(data, "demands")):
@@ -334,8 +339,9 @@ def _demands(r: _Reader, data: dict, hosts: dict[str, Host]) -> list[Demand]:
         value = r.convert(item.get("value_per_mbps"), path + ("value_per_mbps",), parse_money)
         src = hosts[item["src"]] if _known(item.get("src"), hosts) else None
         buyer = item.get("buyer", src.owner if src else None)
-        if "buyer" in item and not isinstance(buyer, str):
-            r.problem(path + ("buyer",), f"buyer must be a participant's name, got {buyer!r}")
+        if "buyer" in item and not _known(buyer, participants):
+            r.problem(path + ("buyer",), f"unknown participant {buyer!r}" if isinstance(buyer, str)
+                      else f"buyer must be a participant's name, got {buyer!r}")
             buyer = None
         elif not isinstance(buyer, str):
             buyer = None  # the source host is unknown: reported above
@@ -369,7 +375,8 @@ EVENT_TARGETS = {"link_down": "link", "link_up": "link", "offer_add": "offer", "
 CHANGEABLE = {"offer": {"ask_per_mbps", "capacity"}, "demand": {"max_rate", "value_per_mbps", "floor"}}
 
 
-def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: set[str], hosts: dict) -> tuple[Event, ...]:
+def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: set[str], hosts: dict,
+              participants: dict) -> tuple[Event, ...]:
     """Events in time order: links failing and healing, offers and demands coming and going.
 
     ``offer_add``/``demand_add`` carry a whole offer or demand under ``offer:`` or
@@ -397,7 +404,7 @@ def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: se
         if action.endswith("_add"):
             sub = {kind + "s": [target]}
             inner = _Reader(r.file, {(kind + "s",) + k[len(path) + 1:]: v for k, v in r.lines.items() if k[:len(path) + 1] == path + (kind,)})
-            made = _offers(inner, sub, links) if kind == "offer" else _demands(inner, sub, hosts)
+            made = _offers(inner, sub, links) if kind == "offer" else _demands(inner, sub, hosts, participants)
             for p in inner.problems:
                 r.problems.append(Problem(p.file, p.line, format_path(path + (kind,)) + p.path[len(kind) + 4:], p.message))
             if not made:

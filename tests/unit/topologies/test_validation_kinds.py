@@ -35,6 +35,8 @@ CASES = {
     "demand between unknown hosts": ("src: x, dst: y", "src: x, dst: zz", 17, "demands[0].dst", "unknown host"),
     "address outside the range": ("prefix: 198.18.0.0/24", "prefix: 10.1.0.0/24", 3, "participants[0].prefix", "outside 198.18.0.0/15"),
     "overlapping prefixes": ("  - {name: bb, role: backbone}", "  - {name: bb, role: backbone, prefix: 198.18.0.128/25}", 4, "participants[1].prefix", "overlaps"),
+    "offers selling more than the link": ('  - {link: l1, ask_per_mbps: "0.1"}', '  - {id: o1, link: l1, ask_per_mbps: "0.1", capacity: 6Mbps}\n  - {id: o2, link: l1, ask_per_mbps: "0.2", capacity: 6Mbps}', 16, "offers[1].capacity", "sell 12000 kbps in all"),
+    "demand for an unknown buyer": ("src: x, dst: y", "src: x, dst: y, buyer: nobody", 17, "demands[0].buyer", "unknown participant 'nobody'"),
     "host that cannot reach another": ("  - {name: y, owner: cu, switch: a}", "  - {name: y, owner: cu, switch: c}\n  # c is an island", None, None, None),
 }
 
