@@ -28,11 +28,26 @@ def emulated(kbps: int, scale: float) -> int:
     return max(1, round(kbps * scale))
 
 
-def offered_rate(demand, allocated: dict[str, int], scale: float = 1.0) -> int:
+def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
     """What a run sends for a demand (emulated kbps): twice its allocation, so the
-    meter shows; its max rate when the market gave it nothing, or when there is no market."""
+    meter shows; its max rate when the market gave it nothing, or when there is no market.
+
+    What a host sends above its allocations shares the spare room of its access
+    link: a host cannot push more through its own link than it carries, and the
+    overload would be dropped at its own interface, before any meter, unevenly
+    among its flows.
+    """
+    def wants(d) -> int:
+        kbps = allocated.get(d.id, 0)
+        return 2 * kbps if kbps > 0 else d.max_kbps
+
+    mine = [d for d in scenario.demands if d.src == demand.src]
+    base = sum(allocated.get(d.id, 0) for d in mine)
+    extra = sum(wants(d) - allocated.get(d.id, 0) for d in mine)
+    spare = max(0, scenario.host[demand.src].access_kbps - base)
+    share = min(1.0, spare / extra) if extra else 1.0
     kbps = allocated.get(demand.id, 0)
-    return emulated(2 * kbps if kbps > 0 else demand.max_kbps, scale)
+    return emulated(kbps + round((wants(demand) - kbps) * share), scenario.emulation.scale)
 
 
 def format_table(rows: list[FlowResult], paths: dict[str, list[list[str]]], scenario,
@@ -86,12 +101,13 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
             allocated = status.get("allocated_kbps") or {}
             market = plan == "market"
             out(f"traffic: one {flow_seconds} s UDP flow per demand, all at once, at "
-                + ("twice its allocation (its max rate if it won nothing)" if market else "its max rate"))
+                + ("twice its allocation (its max rate if it won nothing), within its host's access link"
+                   if market else "its max rate, within its host's access link"))
             scale = scenario.emulation.scale
             if scale != 1.0:
                 out(f"  rates below are emulated: real rates x {scale:g} (emulation.scale)")
             rows = measure_demands(net, scenario, seconds=flow_seconds,
-                                   rate_of=lambda d: offered_rate(d, allocated if market else {}, scale))
+                                   rate_of=lambda d: offered_rate(scenario, d, allocated if market else {}))
             out(format_table(rows, status.get("paths", {}), scenario, allocated if market else None))
         return 0 if not reach.failed else 1
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 #: sub-command -> module under openisp.commands
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"openisp {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``openisp auction ... | head``): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # one line per layer error; a real bug still shows its type
         if type(exc).__name__.endswith("Error") and exc.__class__.__module__.split(".")[0] in ("controller", "dataplane", "openisp", "topologies"):
             print(f"openisp {args.command}: {exc}", file=sys.stderr)

@@ -42,6 +42,8 @@ def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
         if got + SATURATED < floor:
             failing.append(f"host {host} universal floor {floor} kbps (gets {int(got)})")
     full = sorted({a.link for a in market.arcs if relaxed.arc_load_kbps[a.index] >= a.capacity_kbps - SATURATED})
+    full += [f"access of {a.host} ({a.direction})" for a in market.access
+             if sum(relaxed.x_kbps[d] for d in a.demands) >= a.kbps - SATURATED]
     blocking = f"; full links: {', '.join(full)}" if full else "; no offered path joins them"
     return MarketError(f"floors cannot all be met: {', '.join(failing) or 'jointly'}{blocking}")
 

@@ -86,8 +86,8 @@ def _without_unpriced_customer(market: Market, solution: LpSolution, alloc: Allo
     """W* without customer ``name`` with no re-solve, when LP duality allows it.
 
     Take the customer's paths out of the optimal flow.  When every arc it used
-    is priced exactly at the ask of the tiers it frees, and no host floor it
-    shares with others changes, the optimal duals still certify the reduced
+    is priced exactly at the ask of the tiers it frees, no access link it uses
+    has a congestion price, and no host floor it shares with others changes, the optimal duals still certify the reduced
     flow as optimal (complementary slackness holds row by row), so the
     counterfactual optimum is the current allocation minus the customer: its
     VCG payment then equals its LMP payment.  Otherwise None: re-solve.
@@ -99,6 +99,10 @@ def _without_unpriced_customer(market: Market, solution: LpSolution, alloc: Allo
     for d in mine:
         if d.src in floored and any(o.src == d.src and o.buyer != name for o in market.demands):
             return None  # a shared universal-service floor: its row may bind differently
+    for d in mine:
+        for key in ((d.src, "up"), (d.dst, "down")):
+            if solution.access_price_per_mbps.get(key, 0.0) > PRICE_TOLERANCE:
+                return None  # a full access link: freeing it may let others in
     arc_of = {(a.link, a.tail): a for a in market.arcs}
     freed: dict[int, int] = {}
     for d in mine:

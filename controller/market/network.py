@@ -46,6 +46,32 @@ class Arc:
 
 
 @dataclass(frozen=True)
+class AccessLimit:
+    """A host's access link as the market sees it: what its demands send
+    (``up``) or receive (``down``) together, at most the link's capacity."""
+
+    host: str
+    direction: str  # "up" or "down"
+    kbps: int
+    demands: tuple[str, ...]
+
+
+def access_limits(scenario: Scenario, demands) -> tuple[AccessLimit, ...]:
+    """The access links that could bind: those whose demands ask for more than they carry.
+
+    Every demand crosses its source host's access link and its destination
+    host's, even when both hosts hang off one switch.
+    """
+    out = []
+    for host in scenario.hosts:
+        for direction, end in (("up", "src"), ("down", "dst")):
+            mine = [d for d in demands if getattr(d, end) == host.name]
+            if sum(d.max_kbps for d in mine) > host.access_kbps:
+                out.append(AccessLimit(host.name, direction, host.access_kbps, tuple(d.id for d in mine)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Market:
     """Everything winner determination needs, with participants removable."""
 
@@ -54,6 +80,7 @@ class Market:
     demands: tuple[Demand, ...]
     #: host -> guaranteed kbps across the demands it sends (the universal-service floor)
     host_floors: tuple[tuple[str, int], ...]
+    access: tuple[AccessLimit, ...] = ()
 
     def src_switch(self, d: Demand) -> str:
         return self.scenario.host[d.src].switch
@@ -67,7 +94,7 @@ class Market:
         demands = tuple(d for d in self.demands if d.buyer != participant)
         hosts = {d.src for d in demands}
         floors = tuple((h, min(f, sum(d.max_kbps for d in demands if d.src == h))) for h, f in self.host_floors if h in hosts)
-        return Market(self.scenario, tuple(_renumber(arcs)), demands, floors)
+        return Market(self.scenario, tuple(_renumber(arcs)), demands, floors, access_limits(self.scenario, demands))
 
     def floors_left_without(self, participant: str) -> dict[str, int]:
         """The universal floors of hosts ``participant`` sent from, once its
@@ -79,7 +106,7 @@ class Market:
     def without_floors(self) -> "Market":
         """The same market with every floor relaxed (used when a counterfactual has none feasible)."""
         demands = tuple(Demand(d.id, d.buyer, d.src, d.dst, d.max_kbps, d.value_per_mbps, 0) for d in self.demands)
-        return Market(self.scenario, self.arcs, demands, ())
+        return Market(self.scenario, self.arcs, demands, (), self.access)
 
 
 def _renumber(arcs):
@@ -117,4 +144,5 @@ def market_from_scenario(scenario: Scenario) -> Market:
         link = scenario.link[offer.link]
         for tail, head in ((link.a, link.b), (link.b, link.a)):
             arcs.append(Arc(len(arcs), link.id, tail, head, offer.seller, _tiers(offer), link.latency_ms))
-    return Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario))
+    return Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario),
+                  access_limits(scenario, scenario.demands))

@@ -6,12 +6,12 @@ columns for the 1,000-demand library market.  Here a column is one path of
 one demand, and only the paths that could improve welfare are ever built:
 
 * master LP: rows are each arc's balance (paths on it <= what its tiers sell),
-  each demand's rate (between its floor and its maximum) and each host's
-  universal-service floor; columns are the tiers ``y[a,t]`` and the paths
+  each demand's rate (between its floor and its maximum), each host's
+  universal-service floor and each host access link that could be overrun; columns are the tiers ``y[a,t]`` and the paths
   found so far, each worth ``value_d - eps * cost(path)`` per Mbps;
 * pricing: with the master's duals, an arc costs ``eps * cost_a + price_a``;
-  a demand gains from a new path when its value, less the dual of its rate
-  row and of its host's floor row, beats its shortest path.  One Dijkstra per
+  a demand gains from a new path when its value, less the duals of its rate
+  row, its host's floor row and its hosts' access rows, beats its shortest path.  One Dijkstra per
   source switch (scipy) finds every improving path at once; the loop stops
   when none improves by more than :data:`REDUCED_COST_TOLERANCE`.
 
@@ -63,9 +63,12 @@ class PathLP:
         floor_row0 = n_arcs + len(demands)
         self.floor_row = {host: floor_row0 + i for i, (host, _) in enumerate(market.host_floors)}
         floors = dict(market.host_floors)
+        access_row0 = floor_row0 + len(market.host_floors)
+        self.access_row = {(a.host, a.direction): access_row0 + i for i, a in enumerate(market.access)}
         self.row_lo = np.array([-INF] * n_arcs + [d.floor_kbps / 1000 for d in demands]
-                               + [floors[h] / 1000 for h, _ in market.host_floors])
-        self.row_hi = np.array([0.0] * n_arcs + [d.max_kbps / 1000 for d in demands] + [INF] * len(floors))
+                               + [floors[h] / 1000 for h, _ in market.host_floors] + [-INF] * len(market.access))
+        self.row_hi = np.array([0.0] * n_arcs + [d.max_kbps / 1000 for d in demands] + [INF] * len(floors)
+                               + [a.kbps / 1000 for a in market.access])
         self.h = _quiet_highs()
         self.h.setOptionValue("solver", "simplex")
         lp = highspy.HighsLp()
@@ -99,6 +102,8 @@ class PathLP:
         self.d_value = np.array([float(d.value_per_mbps) for d in nd])
         self.d_row = np.array([self.demand_row[d.id] for d in nd], dtype=np.int64)
         self.d_floor_row = np.array([self.floor_row.get(d.src, -1) for d in nd], dtype=np.int64)
+        self.d_up_row = np.array([self.access_row.get((d.src, "up"), -1) for d in nd], dtype=np.int64)
+        self.d_down_row = np.array([self.access_row.get((d.dst, "down"), -1) for d in nd], dtype=np.int64)
         self.optimal_basis = None
         self._arc_lp: WelfareLP | None = None
         self.fell_back = False  # did the last solve need the arc formulation?
@@ -126,6 +131,9 @@ class PathLP:
         rows = [*arcs, self.demand_row[d.id]]
         if d.src in self.floor_row:
             rows.append(self.floor_row[d.src])
+        for key in ((d.src, "up"), (d.dst, "down")):
+            if key in self.access_row:
+                rows.append(self.access_row[key])
         cost = -float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum()) if arcs else -float(d.value_per_mbps)
         self._add(cost, 0.0, INF, rows, 1.0)
         self._hop_cols.extend([len(self.paths)] * len(arcs))  # path -> arc incidence, for loads
@@ -212,8 +220,9 @@ class PathLP:
                 shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
             else:  # nobody left to route
                 shortest = np.full(len(self.network_demands), np.inf)
-            floor_duals = np.where(self.d_floor_row >= 0, duals[np.maximum(self.d_floor_row, 0)], 0.0)
-            reduced = -self.d_value + shortest - duals[self.d_row] - floor_duals
+            reduced = -self.d_value + shortest - duals[self.d_row]
+            for rows in (self.d_floor_row, self.d_up_row, self.d_down_row):
+                reduced -= np.where(rows >= 0, duals[np.maximum(rows, 0)], 0.0)
             added = 0
             for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE):
                 s, node, hops = int(self.d_src[i]), int(self.d_dst[i]), []
@@ -250,4 +259,5 @@ class PathLP:
             arc_price_per_mbps=tuple(np.abs(duals[:n_arcs]).tolist()),
             objective=-info.objective_function_value, iterations=info.simplex_iteration_count,
             paths={d: tuple(p) for d, p in paths.items()},
+            access_price_per_mbps={key: abs(float(duals[row])) for key, row in self.access_row.items()},
         )

@@ -13,8 +13,9 @@ Formulation (rates in Mbps inside the LP, money per Mbps per epoch):
 Maximise ``sum(value_d * x_d) - sum(ask_t * y[a,t]) - eps * sum(cost_a * f[k,a])``
 subject to flow conservation of each commodity (the source sends the rates of
 its demands, each destination switch absorbs its own), ``sum_k f[k,a] =
-sum_t y[a,t]`` on every arc (its dual is the arc's price), and, per host, the
-universal-service floor over the demands it sends.
+sum_t y[a,t]`` on every arc (its dual is the arc's price), per host the
+universal-service floor over the demands it sends, and per host access link
+the rates of the demands it sends (or receives) at most its capacity.
 
 ``eps * cost_a`` breaks ties towards fewer hops and lower latency (local
 first): ``cost_a = 1 + latency_ms / 1000`` and ``eps = 1e-6`` per Mbps, so
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import highspy
@@ -85,6 +86,8 @@ class LpSolution:
     #: demand -> ((arc indices in order, kbps), ...) when the solver knows its paths
     #: (column generation); None: decompose ``flows_kbps`` instead.
     paths: dict[str, tuple[tuple[tuple[int, ...], float], ...]] | None = None
+    #: (host, "up" | "down") -> the dual of its access limit (its congestion rent; no one sells access)
+    access_price_per_mbps: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 class WelfareLP:
@@ -143,6 +146,12 @@ class WelfareLP:
             for d in demands:
                 if d.src == host:
                     entries.append((floor_row0 + i, self.x_col[d.id], 1.0))
+        self.access_row: dict[tuple[str, str], int] = {}
+        for limit in market.access:
+            self.access_row[(limit.host, limit.direction)] = len(row_lo)
+            row_lo.append(-INF)
+            row_hi.append(limit.kbps / 1000)
+            entries += [(len(row_lo) - 1, self.x_col[d], 1.0) for d in limit.demands]
         self.balance_row0 = balance_row0
         self.n_cols, self.n_rows = len(cols_cost), len(row_lo)
         self.col_lo, self.col_hi = np.array(cols_lo), np.array(cols_hi)
@@ -226,4 +235,5 @@ class WelfareLP:
             x_kbps={d: 1000 * float(values[c]) for d, c in self.x_col.items()},
             arc_load_kbps=loads, flows_kbps=flows, arc_price_per_mbps=prices,
             objective=-info.objective_function_value, iterations=info.simplex_iteration_count,
+            access_price_per_mbps={key: abs(float(duals[row])) for key, row in self.access_row.items()},
         )

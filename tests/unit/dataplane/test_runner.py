@@ -18,8 +18,18 @@ def test_table_has_a_row_per_demand_with_path_and_rate():
 def test_runs_offer_twice_the_allocation_or_the_max_rate():
     from dataplane.runner import offered_rate
 
-    assert offered_rate(S.demand["ana-dev"], {"ana-dev": 2000}) == 4000
-    assert offered_rate(S.demand["ana-dev"], {}) == S.demand["ana-dev"].max_kbps
+    assert offered_rate(S, S.demand["ana-dev"], {"ana-dev": 2000}) == 4000
+    assert offered_rate(S, S.demand["ana-dev"], {}) == S.demand["ana-dev"].max_kbps
+
+
+def test_runs_offer_no_more_than_the_senders_access_link_carries():
+    from dataplane.runner import offered_rate
+
+    abilene = load_scenario("topologies/library/abilene.yaml")  # uw1: 10 Gbps access, two demands
+    alloc = {"uw-nyu": 2_000_000, "uw-cu": 6_000_000}
+    offered = {d: offered_rate(abilene, abilene.demand[d], alloc) for d in alloc}
+    assert offered == {"uw-nyu": 2_500, "uw-cu": 7_500}  # the 2 Gbps spare, shared by what they want above
+    assert offered_rate(abilene, abilene.demand["nyu-rice"], {"nyu-rice": 4_000_000}) == 8_000  # room for twice
 
 
 def test_server_report_prefers_what_was_received():
@@ -31,5 +41,5 @@ def test_scaled_worlds_offer_and_show_emulated_rates():
     from dataplane.runner import offered_rate
 
     abilene = load_scenario("topologies/library/abilene.yaml")
-    d = abilene.demand["uw-nyu"]
-    assert offered_rate(d, {"uw-nyu": 6_000_000}, abilene.emulation.scale) == 12_000  # 12 Gbps -> 12 Mbps
+    d = abilene.demand["rice-nyu"]
+    assert offered_rate(abilene, d, {"rice-nyu": 4_000_000}) == 8_000  # 8 Gbps -> 8 Mbps

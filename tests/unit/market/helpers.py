@@ -8,11 +8,12 @@ from topologies.model import Demand, Host, Link, MarketSettings, Offer, Particip
 
 
 def build(switches: list[str], links: list[tuple], demands: list[tuple], floor_kbps: int = 0,
-          hosts_on: dict[str, str] | None = None) -> Scenario:
+          hosts_on: dict[str, str] | None = None, access_kbps: dict[str, int] | None = None) -> Scenario:
     """``links``: (id, a, b, capacity_kbps, owner, ask or None); ``demands``:
     (id, src host, dst host, max_kbps, value, floor_kbps).  Each switch gets one
     host ``h<switch>`` unless ``hosts_on`` says otherwise; hosts belong to buyer
-    ``c<host>``; providers are the link owners.
+    ``c<host>``; providers are the link owners.  ``access_kbps``: a host's access
+    link, default 100 Mbps.
     """
     hosts_on = hosts_on or {f"h{s}": s for s in switches}
     owners = sorted({l[4] for l in links})
@@ -20,7 +21,8 @@ def build(switches: list[str], links: list[tuple], demands: list[tuple], floor_k
     participants += [Participant(o, "backbone") for o in owners if o != "lm"]
     participants += [Participant(f"c{h}", "customer") for h in hosts_on]
     sw = [Switch(s, "lm", "", i + 1) for i, s in enumerate(switches)]
-    hosts = [Host(h, f"c{h}", s, ipaddress.ip_address("198.18.0.0") + i + 1, 24, "02:00:00:00:00:%02x" % (i + 1), 100_000)
+    hosts = [Host(h, f"c{h}", s, ipaddress.ip_address("198.18.0.0") + i + 1, 24, "02:00:00:00:00:%02x" % (i + 1),
+                  (access_kbps or {}).get(h, 100_000))
              for i, (h, s) in enumerate(hosts_on.items())]
     link_objs = [Link(l[0], l[1], l[2], l[3], 1.0, l[4]) for l in links]
     offers = [Offer(f"o-{l[0]}", l[0], l[4], l[3], Decimal(str(l[5]))) for l in links if l[5] is not None]

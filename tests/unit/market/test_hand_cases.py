@@ -128,3 +128,24 @@ def test_duality_settles_uncongested_customers_and_re_solves_congested_ones():
     r = clear_market(crowded, "vcg")
     assert r.timings["settled_by_duality"] == 0
     assert r.participant("ch1").pays == D("2.000000")  # d2's lost value 4 x (0.5 - 0.1), plus the asks 0.4
+
+
+def test_a_hosts_access_link_caps_what_it_receives():
+    # Two senders on roomy links towards hc, whose own access link carries 5 Mbps.
+    links = [("l1", "a", "c", 10_000, "p1", "0.1"), ("l2", "b", "c", 10_000, "p1", "0.1")]
+    demands = [("d1", "ha", "hc", 4_000, "1.0"), ("d2", "hb", "hc", 4_000, "0.5")]
+    s = build(["a", "b", "c"], links, demands, access_kbps={"hc": 5_000})
+    for formulation in ("paths", "arcs"):
+        r = clear_market(s, "vcg", options={"formulation": formulation})
+        assert (r.demand("d1").allocated_kbps, r.demand("d2").allocated_kbps) == (4_000, 1_000)
+        # d1 displaces 3 Mbps of d2 (worth 0.5 - 0.1 each) and pays the 0.4 of asks besides.
+        assert r.participant("cha").pays == D("1.600000")
+    lmp = clear_market(s, "lmp")
+    assert lmp.participant("cha").pays == D("0.400000")  # no one sells access: its rent is not charged
+
+
+def test_floors_blocked_by_an_access_link_say_so():
+    s = build(["a", "b"], [("l1", "a", "b", 10_000, "p1", "0.1")], [("big", "ha", "hb", 9_000, "1.0", 8_000)],
+              access_kbps={"hb": 5_000})
+    with pytest.raises(MarketError, match=r"demand big floor 8000 kbps.*full links: access of hb \(down\)"):
+        clear_market(s)

@@ -45,7 +45,8 @@ def markets(draw, floors: bool = False):
     for i in range(draw(st.integers(1, 3))):
         src, dst = draw(st.sampled_from([p for p in itertools.permutations(switches, 2)]))
         demands.append((f"d{i}", f"h{src}", f"h{dst}", draw(st.integers(1, 6)) * 1000, str(draw(st.integers(0, 30)) / 10)))
-    return build(switches, links, demands)
+    access = {f"h{sw}": draw(st.sampled_from([1000, 3000, 100_000])) for sw in switches}
+    return build(switches, links, demands, access_kbps=access)
 
 
 def path_lp_welfare(s) -> float:
@@ -73,6 +74,10 @@ def path_lp_welfare(s) -> float:
     for d in s.demands:
         rows.append([1.0 if c[0] == d.id else 0.0 for c in cols])
         b.append(d.max_kbps / 1000)
+    for h in s.hosts:  # what a host sends, and what it receives, fit its access link
+        for end in ("src", "dst"):
+            rows.append([1.0 if getattr(s.demand[c[0]], end) == h.name else 0.0 for c in cols])
+            b.append(h.access_kbps / 1000)
     res = linprog(np.array(costs), A_ub=np.array(rows), b_ub=np.array(b), bounds=(0, None), method="highs")
     return -res.fun
 
