@@ -6,8 +6,8 @@ For each market: the time of one winner-determination solve (build + LP by
 column generation + decomposition; the arc formulation's time beside it, for
 reference), the LMP clearing time, the time of a full VCG clearing (that
 solve plus one re-solve per winning participant that the optimal duals
-cannot settle), and the VCG/solve ratio, all measured in this run.  The largest market is
-topologies/library/large.yaml (204 switches, 1,000 demands).
+cannot settle), and the VCG/solve ratio, all measured in this run.  The
+largest market is topologies/library/large.yaml (204 switches, 1,000 demands).
 """
 from __future__ import annotations
 

@@ -81,29 +81,29 @@ def _freed_cost(arc: Arc, load_kbps: int, freed_kbps: int, price: float) -> Deci
     return arc_cost(arc, load_kbps) - arc_cost(arc, load_kbps - freed_kbps)
 
 
-def _without_unpriced_customer(market: Market, solution: LpSolution, alloc: Allocation,
-                               name: str) -> Decimal | None:
+def _without_unpriced_customer(market: Market, solution: LpSolution, alloc: Allocation, name: str,
+                               arc_of: dict[tuple[str, str], Arc], buyers_from: dict[str, set[str]]) -> Decimal | None:
     """W* without customer ``name`` with no re-solve, when LP duality allows it.
 
     Take the customer's paths out of the optimal flow.  When every arc it used
     is priced exactly at the ask of the tiers it frees, no access link it uses
-    has a congestion price, and no host floor it shares with others changes, the optimal duals still certify the reduced
-    flow as optimal (complementary slackness holds row by row), so the
-    counterfactual optimum is the current allocation minus the customer: its
-    VCG payment then equals its LMP payment.  Otherwise None: re-solve.
+    has a congestion price, and no host floor it shares with others changes,
+    the optimal duals still certify the reduced flow as optimal
+    (complementary slackness holds row by row), so the counterfactual optimum
+    is the current allocation minus the customer: its VCG payment then equals
+    its LMP payment.  Otherwise None: re-solve.  ``arc_of`` maps (link, tail)
+    to its arc, ``buyers_from`` a host to the buyers of its demands.
     """
     if any(a.seller == name for a in market.arcs):
         return None
     mine = [d for d in market.demands if d.buyer == name]
     floored = dict(market.host_floors)
     for d in mine:
-        if d.src in floored and any(o.src == d.src and o.buyer != name for o in market.demands):
+        if d.src in floored and buyers_from[d.src] != {name}:
             return None  # a shared universal-service floor: its row may bind differently
-    for d in mine:
         for key in ((d.src, "up"), (d.dst, "down")):
             if solution.access_price_per_mbps.get(key, 0.0) > PRICE_TOLERANCE:
                 return None  # a full access link: freeing it may let others in
-    arc_of = {(a.link, a.tail): a for a in market.arcs}
     freed: dict[int, int] = {}
     for d in mine:
         for p in alloc.paths[d.id]:
@@ -124,10 +124,15 @@ def with_lp_duality(market: Market, solution: LpSolution, alloc: Allocation,
                     optimiser: Counterfactuals, counts: dict | None = None) -> Counterfactuals:
     """``optimiser``, asked only for the participants duality cannot settle;
     ``counts`` receives ``settled_by_duality`` and ``re_solves``."""
+    arc_of = {(a.link, a.tail): a for a in market.arcs}
+    buyers_from: dict[str, set[str]] = {}
+    for d in market.demands:
+        buyers_from.setdefault(d.src, set()).add(d.buyer)
+
     def run(names: Iterable[str]) -> dict[str, tuple[Decimal, bool]]:
         out, rest = {}, []
         for name in names:
-            welfare = _without_unpriced_customer(market, solution, alloc, name)
+            welfare = _without_unpriced_customer(market, solution, alloc, name, arc_of, buyers_from)
             if welfare is None:
                 rest.append(name)
             else:

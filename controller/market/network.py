@@ -73,7 +73,7 @@ def access_limits(scenario: Scenario, demands) -> tuple[AccessLimit, ...]:
 
 @dataclass(frozen=True)
 class Market:
-    """Everything winner determination needs, with participants removable."""
+    """Everything winner determination needs; the LPs take participants out by bounds."""
 
     scenario: Scenario
     arcs: tuple[Arc, ...]
@@ -88,30 +88,12 @@ class Market:
     def dst_switch(self, d: Demand) -> str:
         return self.scenario.host[d.dst].switch
 
-    def without(self, participant: str) -> "Market":
-        """The market with ``participant``'s offers and demands taken out."""
-        arcs = tuple(a for a in self.arcs if a.seller != participant)
-        demands = tuple(d for d in self.demands if d.buyer != participant)
-        hosts = {d.src for d in demands}
-        floors = tuple((h, min(f, sum(d.max_kbps for d in demands if d.src == h))) for h, f in self.host_floors if h in hosts)
-        return Market(self.scenario, tuple(_renumber(arcs)), demands, floors, access_limits(self.scenario, demands))
-
     def floors_left_without(self, participant: str) -> dict[str, int]:
         """The universal floors of hosts ``participant`` sent from, once its
         demands are gone: no more than the other demands from there can carry."""
         hosts = {d.src for d in self.demands if d.buyer == participant}
         return {h: min(f, sum(d.max_kbps for d in self.demands if d.src == h and d.buyer != participant))
                 for h, f in self.host_floors if h in hosts}
-
-    def without_floors(self) -> "Market":
-        """The same market with every floor relaxed (used when a counterfactual has none feasible)."""
-        demands = tuple(Demand(d.id, d.buyer, d.src, d.dst, d.max_kbps, d.value_per_mbps, 0) for d in self.demands)
-        return Market(self.scenario, self.arcs, demands, (), self.access)
-
-
-def _renumber(arcs):
-    for i, a in enumerate(arcs):
-        yield Arc(i, a.link, a.tail, a.head, a.seller, a.tiers, a.latency_ms)
 
 
 def _tiers(offer) -> tuple[Tier, ...]:

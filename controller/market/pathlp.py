@@ -7,13 +7,15 @@ one demand, and only the paths that could improve welfare are ever built:
 
 * master LP: rows are each arc's balance (paths on it <= what its tiers sell),
   each demand's rate (between its floor and its maximum), each host's
-  universal-service floor and each host access link that could be overrun; columns are the tiers ``y[a,t]`` and the paths
-  found so far, each worth ``value_d - eps * cost(path)`` per Mbps;
+  universal-service floor and each host access link that could be overrun;
+  columns are the tiers ``y[a,t]`` and the paths found so far, each worth
+  ``value_d - eps * cost(path)`` per Mbps;
 * pricing: with the master's duals, an arc costs ``eps * cost_a + price_a``;
   a demand gains from a new path when its value, less the duals of its rate
-  row, its host's floor row and its hosts' access rows, beats its shortest path.  One Dijkstra per
-  source switch (scipy) finds every improving path at once; the loop stops
-  when none improves by more than :data:`REDUCED_COST_TOLERANCE`.
+  row, its host's floor row and its hosts' access rows, beats its shortest
+  path.  One Dijkstra per source switch (scipy) finds every improving path
+  at once; the loop stops when none improves by more than
+  :data:`REDUCED_COST_TOLERANCE`.
 
 The optimum is the arc formulation's (same objective, same constraints, so
 the same duals: arc prices for LMP); the tests check it against a
@@ -134,8 +136,7 @@ class PathLP:
         for key in ((d.src, "up"), (d.dst, "down")):
             if key in self.access_row:
                 rows.append(self.access_row[key])
-        cost = -float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum()) if arcs else -float(d.value_per_mbps)
-        self._add(cost, 0.0, INF, rows, 1.0)
+        self._add(-float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum()), 0.0, INF, rows, 1.0)
         self._hop_cols.extend([len(self.paths)] * len(arcs))  # path -> arc incidence, for loads
         self._hop_arcs.extend(arcs)
         self.paths.append((d.id, arcs))
