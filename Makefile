@@ -36,6 +36,7 @@ integration: setup
 bench: setup
 	$(BIN)/python bench/auction.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/traffic.py
 
 doctor: venv
 	$(BIN)/openisp doctor

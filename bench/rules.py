@@ -35,23 +35,20 @@ def addresses(n: int) -> list[str]:
 
 
 def serve(n: int, ofp_port: int, status_port: int) -> None:
-    """The controller side: the project's app with a synthetic plan of ``n`` flows."""
-    from os_ken import cfg
-    from os_ken.base.app_manager import AppManager
-
-    from controller import app
+    """The controller side: the project's app and core with a synthetic plan of ``n`` flows."""
+    from controller.core import ControllerCore, Settings
+    from controller.launch import serve_core
+    from controller.planner import EpochPlan
     from controller.ruleplan import ETH_TYPE_IP, FlowEntry, Output, RulePlan, match
-    from controller.status import ControllerStatus, serve_status
+    from controller.status import serve_status
     from topologies.model import Participant, Scenario, Switch
 
     scenario = Scenario("bench", (Participant("p", "backbone"),), (Switch(BRIDGE, "p", "", 1),), (), ())
     plan = RulePlan(flows=tuple(FlowEntry(1, 100, match(eth_type=ETH_TYPE_IP, ipv4_dst=a), (Output(1),))
                                 for a in addresses(n)))
-    status = ControllerStatus({1: BRIDGE})
-    app.SETTINGS.update(scenario=scenario, plan=plan, status=status, replan=None)
-    serve_status(status, status_port)
-    cfg.CONF(args=["--ofp-listen-host=127.0.0.1", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")
-    AppManager.run_apps(["controller.app"])
+    core = ControllerCore(scenario, lambda epoch, down: EpochPlan(plan), Settings(epoch_s=0, stats_s=0))
+    serve_status(core.status, status_port)
+    serve_core(core, ofp_port)
 
 
 def vsctl(*args: str) -> None:

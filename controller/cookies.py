@@ -29,11 +29,16 @@ def make(kind: str, epoch: int = 0, index: int = 0) -> int:
 
 def describe(cookie: int) -> str:
     """Human words for a cookie."""
-    return f"{NAMES.get(cookie >> 56, 'unknown')} epoch={epoch_of(cookie)} index={(cookie >> 16) & 0xFFFFFF}"
+    return f"{kind_of(cookie)} epoch={epoch_of(cookie)} index={index_of(cookie)}"
 
 
 def epoch_of(cookie: int) -> int:
     return (cookie >> 40) & 0xFFFF
+
+
+def index_of(cookie: int) -> int:
+    """The demand, host or label index a cookie carries."""
+    return (cookie >> 16) & 0xFFFFFF
 
 
 def seal(plan):

@@ -8,20 +8,30 @@ table  what it does
 0      ARP to the controller; edge ports: the attached host's own MAC and IPv4
        source go on to table 1, anything else is dropped and counted
        (anti-spoofing); link ports: MPLS to table 2, plain IPv4 to table 3
-1      ingress classification, on the source host's switch: each served demand
-       (IPv4 src, dst) is metered at its allocated rate (drop above; times
-       ``emulation.scale``, like the links) and sent to
-       its group: fast failover (primary, backup) per path, under a select group
-       weighted by kbps when the demand has several paths; every other packet of
-       the host is metered at the universal-service floor and routed best effort
+1      ingress classification, on the source host's switch: each path of a
+       served demand (IPv4 src, dst) is metered at the rate the market gave
+       that path (drop above; times ``emulation.scale``, like the links) and
+       sent to its fast-failover group (primary, backup); a demand with
+       several paths spreads its UDP and TCP flows over them by the low bits
+       of the source port, in proportion to the paths' rates; every other
+       packet of the host is metered at the universal-service floor and
+       routed best effort
 2      label switching: forward on the MPLS label; the last switch pops it
 3      best effort: IPv4 destination routes along shortest paths (and the last
        hop of labelled traffic, after the pop)
 =====  ==========================================================================
 
-Meter and group ids carry the epoch's parity (ids of even epochs below
-:data:`EPOCH_STRIDE`, odd ones above), so the next epoch's meters and groups can
-be installed beside the current ones before the old are removed.
+Why a meter per path, not one per demand under a select group: a select
+group hashes each flow onto one bucket, so one flow of a demand metered at
+the demand's whole rate would take one path and overload a link that the
+market filled with other demands.  Metering each path at its own rate keeps
+the promise whatever the traffic does: a skewed split costs the demand its own
+excess, never anyone else's share.
+
+Meter and group ids are allocated per switch (:class:`IdAllocator`), from the
+lower half of the id space in even epochs and the upper half in odd ones, so
+the next epoch's meters and groups can be installed beside the current ones
+before the old are removed.
 
 >>> from topologies.loader import load_scenario
 >>> from controller.market import clear_market
@@ -44,46 +54,115 @@ from .ruleplan import (
 from .shortest import host_routes
 
 TABLE_EDGE, TABLE_CLASSIFY, TABLE_LABEL, TABLE_ROUTE = 0, 1, 2, 3
-EPOCH_STRIDE = 100_000
-FLOOR_METER_BASE = 50_000
+#: Meter and group ids of odd epochs start here (even epochs start at 1), so the
+#: next epoch's meters and groups go in beside the current ones.
+EPOCH_STRIDE = 1 << 20
 #: A meter's burst: 100 ms of its rate (at least one full packet), so short bursts pass.
 BURST_MS = 100
+#: A split demand's UDP and TCP traffic is spread over its paths by the low
+#: bits of the source port: 2**SPLIT_BITS slices, shared out by the paths' rates.
+SPLIT_BITS = 6
+IP_PROTO_TCP, IP_PROTO_UDP = 6, 17
+PRIORITY_DEMAND, PRIORITY_SLICE, PRIORITY_FLOOR = 100, 110, 10
 
 
-def _ids(epoch: int) -> int:
-    return (epoch % 2) * EPOCH_STRIDE
+class IdAllocator:
+    """Meter and group ids, allocated per switch in plan order, from the epoch's half.
+
+    >>> ids = IdAllocator(epoch=1)
+    >>> ids.meter(7), ids.meter(7), ids.meter(8), ids.group(7)
+    (1048577, 1048578, 1048577, 1048577)
+    """
+
+    def __init__(self, epoch: int):
+        self.base = (epoch % 2) * EPOCH_STRIDE
+        self._next: dict[tuple[str, int], int] = {}
+
+    def _take(self, kind: str, dpid: int) -> int:
+        n = self._next.get((kind, dpid), 1)
+        self._next[(kind, dpid)] = n + 1
+        return self.base + n
+
+    def meter(self, dpid: int) -> int:
+        return self._take("meter", dpid)
+
+    def group(self, dpid: int) -> int:
+        return self._take("group", dpid)
 
 
 def _burst(kbps: int) -> int:
     return max(kbps * BURST_MS // 1000, 16)
 
 
-def emulated_kbps(scenario: Scenario, kbps: int) -> int:
-    """A real rate as the emulation carries it (``emulation.scale``), as the links are shaped."""
-    return max(1, round(kbps * scenario.emulation.scale))
+def slice_counts(kbps: list[int], bits: int = SPLIT_BITS) -> list[int]:
+    """How many of the ``2**bits`` source-port slices each path gets: in proportion
+    to its rate (largest remainder), at least one each.
+
+    >>> slice_counts([3700, 300, 3000])
+    [34, 3, 27]
+    """
+    total, slots = sum(kbps), 1 << bits
+    exact = [k * slots / total for k in kbps]
+    counts = [max(1, int(e)) for e in exact]
+    order = sorted(range(len(kbps)), key=lambda j: (counts[j] - exact[j], -kbps[j], j))
+    j = 0
+    while sum(counts) < slots:
+        counts[order[j % len(order)]] += 1
+        j += 1
+    while sum(counts) > slots:  # the minimum of one each took more than the share
+        j = max((i for i in range(len(counts)) if counts[i] > 1), key=lambda i: (counts[i] - exact[i], counts[i]))
+        counts[j] -= 1
+    return counts
 
 
-def _first_hop(scenario: Scenario, route: Route) -> int:
-    return scenario.ports[(route.switches[0], route.links[0])]
+def _reverse(value: int, bits: int) -> int:
+    return int(format(value, f"0{bits}b")[::-1], 2) if bits else 0
 
 
-def _push(route: Route, port: int) -> tuple:
-    return (PushMpls(), SetField("mpls_label", route.label), Output(port))
+def slice_blocks(counts: list[int], bits: int = SPLIT_BITS) -> list[tuple[int, int, int]]:
+    """``(path, value, mask)`` blocks of source-port slices: the fewest flows, interleaved.
+
+    Each path's count is written in powers of two; the blocks, placed largest
+    first, tile the ``2**bits`` slices with every block aligned to its size.
+    Slices are numbered by the source port's low bits read backwards, so a
+    block fixes the port's lowest bits: consecutive source ports (as a
+    generator or a client's ephemeral ports give) take turns over the paths
+    instead of filling one path first, and any ``2**bits`` consecutive ports
+    split exactly by the counts.
+
+    >>> slice_blocks([3, 1], bits=2)  # ports ...00 and ...10, then ...01 to path 0; ...11 to path 1
+    [(0, 0, 1), (0, 1, 3), (1, 3, 3)]
+    """
+    blocks = sorted(((1 << b, j) for j, c in enumerate(counts) for b in range(bits + 1) if c >> b & 1),
+                    key=lambda x: (-x[0], x[1]))
+    out, offset = [], 0
+    for size, j in blocks:
+        fixed = bits - (size.bit_length() - 1)  # how many of the port's low bits the block fixes
+        out.append((j, _reverse(offset >> (bits - fixed), fixed), (1 << fixed) - 1))
+        offset += size
+    return out
+
+
+def _push(scenario: Scenario, route: Route) -> Bucket:
+    """Push the route's label and send it out of the route's first link; watch that port."""
+    port = scenario.graph.link_port(route.switches[0], route.links[0]).number
+    return Bucket((PushMpls(), SetField("mpls_label", route.label), Output(port)), watch_port=port)
 
 
 def edge_flows(scenario: Scenario, epoch: int) -> list[FlowEntry]:
+    graph = scenario.graph
     flows = []
     for sw in scenario.switches:
         flows.append(FlowEntry(sw.dpid, 300, match(eth_type=ETH_TYPE_ARP), (ToController(),), TABLE_EDGE,
                                cookie=cookies.make("arp", epoch)))
     for i, h in enumerate(scenario.hosts):
-        dpid, port = scenario.switch[h.switch].dpid, scenario.ports[(h.switch, h.name)]
+        dpid, port = scenario.switch[h.switch].dpid, graph.host_port(h.name).number
         flows.append(FlowEntry(dpid, 200, match(in_port=port, eth_src=h.mac, eth_type=ETH_TYPE_IP, ipv4_src=str(h.ip)),
                                (), TABLE_EDGE, goto_table=TABLE_CLASSIFY, cookie=cookies.make("edge", epoch, i)))
         flows.append(FlowEntry(dpid, 150, match(in_port=port), (), TABLE_EDGE, cookie=cookies.make("spoof", epoch, i)))
     for link in scenario.links:
         for end in (link.a, link.b):
-            dpid, port = scenario.switch[end].dpid, scenario.ports[(end, link.id)]
+            dpid, port = scenario.switch[end].dpid, graph.link_port(end, link.id).number
             flows.append(FlowEntry(dpid, 100, match(in_port=port, eth_type=ETH_TYPE_MPLS), (), TABLE_EDGE,
                                    goto_table=TABLE_LABEL, cookie=cookies.make("core", epoch)))
             flows.append(FlowEntry(dpid, 90, match(in_port=port, eth_type=ETH_TYPE_IP), (), TABLE_EDGE,
@@ -110,71 +189,92 @@ def label_flows(scenario: Scenario, paths: PathPlan, epoch: int) -> list[FlowEnt
                 flows.append(FlowEntry(dpid, 100, m, (PopMpls(ETH_TYPE_IP),), TABLE_LABEL, goto_table=TABLE_ROUTE,
                                        cookie=cookie))
             elif hop > 0:
-                port = scenario.ports[(sw, route.links[hop])]
+                port = scenario.graph.link_port(sw, route.links[hop]).number
                 flows.append(FlowEntry(dpid, 100, m, (Output(port),), TABLE_LABEL, cookie=cookie))
     return flows
 
 
-def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int):
-    """Meters, groups and classification flows of every served demand."""
-    flows, groups, meters = [], [], []
-    base = _ids(epoch)
-    demand_index = {d.id: i for i, d in enumerate(scenario.demands)}
-    for demand in scenario.demands:
+def _meter(scenario: Scenario, ids: IdAllocator, dpid: int, kbps: int) -> MeterEntry:
+    rate = scenario.emulation.emulated_kbps(kbps)
+    return MeterEntry(dpid, ids.meter(dpid), rate, _burst(rate))
+
+
+def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocator):
+    """Meters, groups and classification flows of every served demand.
+
+    Each path of a demand has its own meter at the path's allocated rate, at
+    the ingress, before any link: however the demand's traffic falls on its
+    paths, no link receives more from it than the market allocated there.
+    A split demand's UDP and TCP flows are spread over its paths by the low
+    bits of their source port (:func:`slice_counts`, :func:`slice_blocks`);
+    its other packets take its largest path.
+    """
+    flows, groups, meters, owners = [], [], [], {}
+    for i, demand in enumerate(scenario.demands):
+        routes = paths.demands.get(demand.id, ())
         kbps = paths.allocated_kbps.get(demand.id, 0)
         if kbps <= 0:
             continue
-        i = demand_index[demand.id]
         src, dst = scenario.host[demand.src], scenario.host[demand.dst]
         dpid = scenario.switch[src.switch].dpid
-        meter_id = base + i + 1
-        rate = emulated_kbps(scenario, kbps)
-        meters.append(MeterEntry(dpid, meter_id, rate, _burst(rate)))
-        m = match(eth_type=ETH_TYPE_IP, ipv4_src=str(src.ip), ipv4_dst=str(dst.ip))
+        base = match(eth_type=ETH_TYPE_IP, ipv4_src=str(src.ip), ipv4_dst=str(dst.ip))
         cookie = cookies.make("demand", epoch, i)
-        if src.switch == dst.switch:  # neighbours on one switch: straight to the host
-            actions = (Output(scenario.ports[(dst.switch, dst.name)]),)
-        else:
-            path_groups = []
-            for j, p in enumerate(paths.demands[demand.id]):
-                gid = base + 1000 * (j + 1) + i + 1
-                buckets = [Bucket(_push(p.primary, _first_hop(scenario, p.primary)), watch_port=_first_hop(scenario, p.primary))]
-                if p.backup is not None:
-                    buckets.append(Bucket(_push(p.backup, _first_hop(scenario, p.backup)),
-                                          watch_port=_first_hop(scenario, p.backup)))
-                groups.append(GroupEntry(dpid, gid, "ff", tuple(buckets)))
-                path_groups.append((gid, p.kbps))
-            if len(path_groups) == 1:
-                actions = (Group(path_groups[0][0]),)
-            else:
-                gid = base + i + 1
-                groups.append(GroupEntry(dpid, gid, "select", tuple(Bucket((Group(g),), weight=w) for g, w in path_groups)))
-                actions = (Group(gid),)
-        flows.append(FlowEntry(dpid, 100, m, actions, TABLE_CLASSIFY, meter_id=meter_id, cookie=cookie))
-    return flows, groups, meters
+        if not routes:  # neighbours on one switch: straight to the host
+            meter = _meter(scenario, ids, dpid, kbps)
+            meters.append(meter)
+            owners[(dpid, meter.meter_id)] = ("demand", demand.id, 0)
+            flows.append(FlowEntry(dpid, PRIORITY_DEMAND, base, (Output(scenario.graph.host_port(dst.name).number),),
+                                   TABLE_CLASSIFY, meter_id=meter.meter_id, cookie=cookie))
+            continue
+        per_path = []  # (meter id, group id) of each path
+        for j, p in enumerate(routes):
+            meter = _meter(scenario, ids, dpid, p.kbps)
+            meters.append(meter)
+            owners[(dpid, meter.meter_id)] = ("demand", demand.id, j)
+            buckets = (_push(scenario, p.primary),) + ((_push(scenario, p.backup),) if p.backup else ())
+            group = GroupEntry(dpid, ids.group(dpid), "ff", buckets)
+            groups.append(group)
+            per_path.append((meter.meter_id, group.group_id))
+        largest = max(range(len(routes)), key=lambda j: (routes[j].kbps, -j))
+        meter_id, group_id = per_path[largest]
+        flows.append(FlowEntry(dpid, PRIORITY_DEMAND, base, (Group(group_id),), TABLE_CLASSIFY,
+                               meter_id=meter_id, cookie=cookie))
+        if len(routes) > 1:
+            bits = max(SPLIT_BITS, (len(routes) - 1).bit_length())
+            blocks = slice_blocks(slice_counts([p.kbps for p in routes], bits), bits)
+            for proto, field in ((IP_PROTO_UDP, "udp_src"), (IP_PROTO_TCP, "tcp_src")):
+                for j, value, mask in blocks:
+                    m = match(**dict(base), ip_proto=proto, **{field: (value, mask)})
+                    flows.append(FlowEntry(dpid, PRIORITY_SLICE, m, (Group(per_path[j][1]),), TABLE_CLASSIFY,
+                                           meter_id=per_path[j][0], cookie=cookie))
+    return flows, groups, meters, owners
 
 
-def floor_rules(scenario: Scenario, epoch: int):
+def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
     """Every host's other traffic: metered at the universal-service floor, routed best effort."""
-    flows, meters = [], []
+    flows, meters, owners = [], [], {}
     floor = scenario.market.universal_floor_kbps
     for i, h in enumerate(scenario.hosts):
         dpid = scenario.switch[h.switch].dpid
         meter_id = None
         if floor > 0:
-            meter_id = _ids(epoch) + FLOOR_METER_BASE + i + 1
-            rate = emulated_kbps(scenario, floor)
-            meters.append(MeterEntry(dpid, meter_id, rate, _burst(rate)))
-        flows.append(FlowEntry(dpid, 10, match(eth_type=ETH_TYPE_IP, ipv4_src=str(h.ip)), (), TABLE_CLASSIFY,
-                               meter_id=meter_id, goto_table=TABLE_ROUTE, cookie=cookies.make("floor", epoch, i)))
-    return flows, meters
+            meter = _meter(scenario, ids, dpid, floor)
+            meters.append(meter)
+            meter_id = meter.meter_id
+            owners[(dpid, meter_id)] = ("floor", h.name, 0)
+        flows.append(FlowEntry(dpid, PRIORITY_FLOOR, match(eth_type=ETH_TYPE_IP, ipv4_src=str(h.ip)), (),
+                               TABLE_CLASSIFY, meter_id=meter_id, goto_table=TABLE_ROUTE,
+                               cookie=cookies.make("floor", epoch, i)))
+    return flows, meters, owners
 
 
 def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: frozenset[str] = frozenset()) -> RulePlan:
     """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
-    d_flows, groups, d_meters = demand_rules(scenario, paths, epoch)
-    f_flows, f_meters = floor_rules(scenario, epoch)
+    ids = IdAllocator(epoch)
+    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids)
+    d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),
              *route_flows(scenario, epoch, down)]
-    plan = RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(d_meters + f_meters), epoch=epoch)
+    plan = RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(f_meters + d_meters), epoch=epoch,
+                    meter_owners={**f_owners, **d_owners})
     return cookies.seal(plan)

@@ -1,23 +1,26 @@
-"""Turn rule-plan data into os-ken OpenFlow 1.3 messages.
+"""Turn the core's operations into os-ken OpenFlow 1.3 messages, one for one.
 
-This is the only module that knows both the pure plan and os-ken's message
-classes; the app calls :func:`install_messages` and sends what it returns.
-The order is the one Faucet uses: deletes, one barrier, then adds (meters and
-groups before the flows that refer to them), then a final barrier whose reply
-tells the app the switch holds the plan.
+This is the only module that knows both the pure operations
+(:mod:`controller.ops`) and os-ken's message classes.  It decides nothing:
+the order was decided by :mod:`controller.ops`, and :func:`to_messages` keeps
+it.  ``dp`` is anything with ``ofproto`` and ``ofproto_parser`` (an os-ken
+datapath, or the fake one of the tests).
 """
 from __future__ import annotations
 
+from . import ops as o
+from .errors import PlanError
 from .ruleplan import (
-    OFPP_CONTROLLER, FlowEntry, Group, GroupEntry, MeterEntry, Output, PopMpls, PopVlan,
-    PushMpls, PushVlan, RulePlan, SetField, ToController, diff,
+    OFPP_CONTROLLER, FlowEntry, Group, GroupEntry, MeterEntry, Output, PopMpls, PopVlan, PushMpls, PushVlan,
+    SetField, ToController,
 )
 
 _GROUP_TYPES = {"all": "OFPGT_ALL", "select": "OFPGT_SELECT", "indirect": "OFPGT_INDIRECT", "ff": "OFPGT_FF"}
+_STATS = {"flows": "OFPFlowStatsRequest", "ports": "OFPPortStatsRequest", "meters": "OFPMeterStatsRequest"}
 
 
 def _action(dp, action):
-    parser, ofp = dp.ofproto_parser, dp.ofproto
+    parser = dp.ofproto_parser
     if isinstance(action, Output):
         return parser.OFPActionOutput(action.port)
     if isinstance(action, ToController):
@@ -34,7 +37,7 @@ def _action(dp, action):
         return parser.OFPActionPopVlan()
     if isinstance(action, Group):
         return parser.OFPActionGroup(action.group_id)
-    raise TypeError(f"unknown action {action!r}")
+    raise PlanError(f"no OpenFlow action for {action!r}")
 
 
 def flow_add(dp, flow: FlowEntry):
@@ -49,81 +52,80 @@ def flow_add(dp, flow: FlowEntry):
     return parser.OFPFlowMod(
         datapath=dp, cookie=flow.cookie, table_id=flow.table_id, command=ofp.OFPFC_ADD,
         idle_timeout=flow.idle_timeout, hard_timeout=flow.hard_timeout, priority=flow.priority,
-        flags=0, match=parser.OFPMatch(**dict(flow.match)),
-        instructions=instructions)
+        flags=0, match=parser.OFPMatch(**dict(flow.match)), instructions=instructions)
 
 
-def flow_delete_strict(dp, flow: FlowEntry):
-    parser, ofp = dp.ofproto_parser, dp.ofproto
-    return parser.OFPFlowMod(
-        datapath=dp, table_id=flow.table_id, command=ofp.OFPFC_DELETE_STRICT, priority=flow.priority,
-        out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY, match=parser.OFPMatch(**dict(flow.match)))
-
-
-def group_mod(dp, group: GroupEntry, command: str = "add"):
+def _group(dp, group: GroupEntry, command: int):
     parser, ofp = dp.ofproto_parser, dp.ofproto
     buckets = [parser.OFPBucket(weight=b.weight,
                                 watch_port=ofp.OFPP_ANY if b.watch_port is None else b.watch_port,
                                 watch_group=ofp.OFPG_ANY,
                                 actions=[_action(dp, a) for a in b.actions]) for b in group.buckets]
-    cmd = {"add": ofp.OFPGC_ADD, "modify": ofp.OFPGC_MODIFY, "delete": ofp.OFPGC_DELETE}[command]
-    return parser.OFPGroupMod(dp, cmd, getattr(ofp, _GROUP_TYPES[group.type]), group.group_id,
-                              buckets if command != "delete" else [])
+    return parser.OFPGroupMod(dp, command, getattr(ofp, _GROUP_TYPES[group.type]), group.group_id, buckets)
 
 
-def meter_mod(dp, meter: MeterEntry, command: str = "add"):
+def _meter(dp, meter: MeterEntry, command: int):
     parser, ofp = dp.ofproto_parser, dp.ofproto
     flags = ofp.OFPMF_KBPS | (ofp.OFPMF_BURST if meter.burst_kbits else 0)
-    bands = [parser.OFPMeterBandDrop(rate=meter.rate_kbps, burst_size=meter.burst_kbits)] if command != "delete" else []
-    cmd = {"add": ofp.OFPMC_ADD, "modify": ofp.OFPMC_MODIFY, "delete": ofp.OFPMC_DELETE}[command]
-    return parser.OFPMeterMod(dp, command=cmd, flags=flags, meter_id=meter.meter_id, bands=bands)
+    bands = [parser.OFPMeterBandDrop(rate=meter.rate_kbps, burst_size=meter.burst_kbits)]
+    return parser.OFPMeterMod(dp, command=command, flags=flags, meter_id=meter.meter_id, bands=bands)
 
 
-def delete_everything(dp) -> list:
-    """Flows of every table, all groups and all meters."""
+def arp_packet(reply) -> bytes:
+    """The bytes of an ARP reply (os-ken's packet library builds them)."""
+    from os_ken.lib.packet import arp, ethernet, packet
+
+    out = packet.Packet()
+    out.add_protocol(ethernet.ethernet(dst=reply.dst_mac, src=reply.src_mac, ethertype=0x0806))
+    out.add_protocol(arp.arp(opcode=arp.ARP_REPLY, src_mac=reply.src_mac, src_ip=reply.src_ip,
+                             dst_mac=reply.dst_mac, dst_ip=reply.dst_ip))
+    out.serialize()
+    return bytes(out.data)
+
+
+def to_message(dp, op):
+    """The one OpenFlow message of one operation."""
     parser, ofp = dp.ofproto_parser, dp.ofproto
-    return [
-        parser.OFPFlowMod(datapath=dp, table_id=ofp.OFPTT_ALL, command=ofp.OFPFC_DELETE,
-                          out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY, match=parser.OFPMatch()),
-        parser.OFPGroupMod(dp, ofp.OFPGC_DELETE, 0, ofp.OFPG_ALL, []),
-        parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=ofp.OFPM_ALL, bands=[]),
-    ]
+    if isinstance(op, o.AddFlow):
+        return flow_add(dp, op.flow)
+    if isinstance(op, o.DeleteFlow):
+        return parser.OFPFlowMod(datapath=dp, table_id=op.table_id, command=ofp.OFPFC_DELETE_STRICT,
+                                 priority=op.priority, out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY,
+                                 match=parser.OFPMatch(**dict(op.match)))
+    if isinstance(op, (o.AddMeter, o.ModifyMeter)):
+        return _meter(dp, op.meter, ofp.OFPMC_ADD if isinstance(op, o.AddMeter) else ofp.OFPMC_MODIFY)
+    if isinstance(op, o.DeleteMeter):
+        return parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=op.meter_id, bands=[])
+    if isinstance(op, (o.AddGroup, o.ModifyGroup)):
+        return _group(dp, op.group, ofp.OFPGC_ADD if isinstance(op, o.AddGroup) else ofp.OFPGC_MODIFY)
+    if isinstance(op, o.DeleteGroup):
+        return parser.OFPGroupMod(dp, ofp.OFPGC_DELETE, 0, op.group_id, [])
+    if isinstance(op, o.Barrier):
+        return parser.OFPBarrierRequest(dp)
+    if isinstance(op, o.ClearAll):
+        raise PlanError("ClearAll is three messages: use to_messages")
+    if isinstance(op, o.RequestStats):
+        if op.kind == "flows":
+            return parser.OFPFlowStatsRequest(dp, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY, 0, 0, parser.OFPMatch())
+        if op.kind == "ports":
+            return parser.OFPPortStatsRequest(dp, 0, ofp.OFPP_ANY)
+        return parser.OFPMeterStatsRequest(dp, 0, ofp.OFPM_ALL)
+    if isinstance(op, o.SendArp):
+        return parser.OFPPacketOut(datapath=dp, buffer_id=ofp.OFP_NO_BUFFER, in_port=ofp.OFPP_CONTROLLER,
+                                   actions=[parser.OFPActionOutput(op.port)], data=arp_packet(op.reply))
+    raise PlanError(f"no OpenFlow message for {op!r}")
 
 
-def add_messages(dp, plan: RulePlan) -> list:
-    """Meters, then groups, then flows: what a flow refers to exists before it."""
-    return ([meter_mod(dp, m) for m in plan.meters] + [group_mod(dp, g) for g in plan.groups]
-            + [flow_add(dp, f) for f in plan.flows])
-
-
-def install_messages(dp, plan: RulePlan) -> list:
-    """A full install on a fresh connection: delete all, barrier, add, barrier."""
-    parser = dp.ofproto_parser
-    return [*delete_everything(dp), parser.OFPBarrierRequest(dp), *add_messages(dp, plan), parser.OFPBarrierRequest(dp)]
-
-
-def transition_messages(dp, old: RulePlan, new: RulePlan) -> list:
-    """Make before break: the new epoch's meters, groups and flows first (a flow
-    with the same table, priority and match is replaced in place), one barrier,
-    then what only the old plan had, then a barrier."""
-    parser = dp.ofproto_parser
-    change = diff(old, new)
-    new_keys = {f.key for f in new.flows}
-    stale_flows = [f for f in change.remove.flows if f.key not in new_keys]
-    return [*add_messages(dp, change.add), parser.OFPBarrierRequest(dp),
-            *[flow_delete_strict(dp, f) for f in stale_flows],
-            *[group_mod(dp, g, "delete") for g in change.remove.groups],
-            *[meter_mod(dp, m, "delete") for m in change.remove.meters],
-            parser.OFPBarrierRequest(dp)]
-
-
-def reconcile_messages(dp, fix) -> list:
-    """Correct only the difference found by :func:`controller.reconcile.reconcile`:
-    stale flows out; changed flows in, their meters and groups replaced first."""
+def to_messages(dp, ops) -> list[tuple[object, object]]:
+    """``(op, message)`` pairs in the operations' order; ClearAll becomes its three deletes."""
     parser, ofp = dp.ofproto_parser, dp.ofproto
-    out = [parser.OFPFlowMod(datapath=dp, table_id=table, command=ofp.OFPFC_DELETE_STRICT, priority=priority,
-                             out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY, match=parser.OFPMatch(**dict(m)))
-           for table, priority, m in fix.stale]
-    # Replace, do not add: a meter or group of that id may exist with other contents.
-    out += [meter_mod(dp, m, "delete") for m in fix.add.meters] + [group_mod(dp, g, "delete") for g in fix.add.groups]
-    return [*out, parser.OFPBarrierRequest(dp), *add_messages(dp, fix.add), parser.OFPBarrierRequest(dp)]
+    out = []
+    for op in ops:
+        if isinstance(op, o.ClearAll):
+            out += [(op, parser.OFPFlowMod(datapath=dp, table_id=ofp.OFPTT_ALL, command=ofp.OFPFC_DELETE,
+                                           out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY, match=parser.OFPMatch())),
+                    (op, parser.OFPGroupMod(dp, ofp.OFPGC_DELETE, 0, ofp.OFPG_ALL, [])),
+                    (op, parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=ofp.OFPM_ALL, bands=[]))]
+        else:
+            out.append((op, to_message(dp, op)))
+    return out

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from topologies.model import Scenario
 
 FIRST_LABEL = 16  # 0-15 are reserved in MPLS
@@ -74,36 +72,19 @@ def crosses_backbone(scenario: Scenario, switches: tuple[str, ...]) -> bool:
     return any(scenario.role_of_switch(s) == "backbone" for s in switches)
 
 
-def offered_graph(scenario: Scenario) -> nx.MultiGraph:
-    offered = {o.link for o in scenario.offers}
-    g = nx.MultiGraph()
-    g.add_nodes_from(s.name for s in scenario.switches)
-    for l in scenario.links:
-        if l.id in offered:
-            g.add_edge(l.a, l.b, key=l.id, latency=l.latency_ms)
-    return g
-
-
-def backup_route(scenario: Scenario, graph: nx.MultiGraph, links: tuple[str, ...], switches: tuple[str, ...],
+def backup_route(scenario: Scenario, offered: frozenset[str], links: tuple[str, ...], switches: tuple[str, ...],
                  local: bool) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The lowest-latency link-disjoint alternative, or None."""
+    """The best link-disjoint alternative over ``offered`` links by the scenario's
+    one shortest-path rule (lowest latency first), or None."""
     if not links:
         return None
-    g = graph.copy()
-    g.remove_edges_from([(u, v, k) for u, v, k in g.edges(keys=True) if k in set(links)])
-    if local:
-        g.remove_nodes_from([s.name for s in scenario.switches if scenario.role_of_switch(s.name) == "backbone"])
-    try:
-        nodes = nx.shortest_path(g, switches[0], switches[-1], weight=lambda u, v, d: min(e["latency"] for e in d.values()))
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return None
-    chosen = tuple(min(g[u][v], key=lambda k: g[u][v][k]["latency"]) for u, v in zip(nodes, nodes[1:]))
-    return tuple(nodes), chosen
+    avoid = [s.name for s in scenario.switches if scenario.role_of_switch(s.name) == "backbone"] if local else ()
+    return scenario.graph.shortest_path(switches[0], switches[-1], offered - set(links), avoid)
 
 
 def plan_paths(scenario: Scenario, result) -> PathPlan:
     """Labelled primary and backup routes for every demand the market served."""
-    graph = offered_graph(scenario)
+    offered = frozenset(o.link for o in scenario.offers)
     labels: dict[tuple[str, ...], int] = {}
 
     def route(switches, links) -> Route:
@@ -120,7 +101,7 @@ def plan_paths(scenario: Scenario, result) -> PathPlan:
         for p in d.paths:
             if p.kbps <= 0 or not p.links:
                 continue
-            backup = backup_route(scenario, graph, p.links, p.switches, local)
+            backup = backup_route(scenario, offered, p.links, p.switches, local)
             paths.append(DemandPath(d.demand_id, p.kbps, route(p.switches, p.links),
                                     route(*backup) if backup else None))
         demands[d.demand_id] = tuple(paths)

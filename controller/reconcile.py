@@ -35,26 +35,46 @@ def held_epoch(held: dict[FlowKey, int]) -> int | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def reconcile(held: dict[FlowKey, int], wanted: RulePlan) -> Reconciliation:
-    """``held``: (table, priority, match) -> cookie, as the switch reports them."""
-    groups = {g.group_id: g for g in wanted.groups}
-    meters = {m.meter_id: m for m in wanted.meters}
-    unchanged, changed = [], []
-    for f in wanted.flows:
-        (unchanged if held.get((f.table_id, f.priority, f.match)) == f.cookie else changed).append(f)
-    need_groups: dict[int, object] = {}
+def _uses(flow: FlowEntry, groups: dict) -> tuple[set[int], set[int]]:
+    """The groups (nested ones too) and the meter a flow uses."""
+    found: set[int] = set()
 
     def take(actions):
         for a in actions:
-            if isinstance(a, Group) and a.group_id not in need_groups and a.group_id in groups:
-                need_groups[a.group_id] = groups[a.group_id]
+            if isinstance(a, Group) and a.group_id not in found and a.group_id in groups:
+                found.add(a.group_id)
                 for b in groups[a.group_id].buckets:
                     take(b.actions)
 
-    for f in changed:
-        take(f.actions)
-    need_meters = {f.meter_id: meters[f.meter_id] for f in changed if f.meter_id in meters}
+    take(flow.actions)
+    return found, ({flow.meter_id} if flow.meter_id is not None else set())
+
+
+def reconcile(held: dict[FlowKey, int], wanted: RulePlan) -> Reconciliation:
+    """``held``: (table, priority, match) -> cookie, as the switch reports them.
+
+    Meters and groups of changed flows are replaced; a switch deletes the flows
+    that use a meter or group it deletes, so every flow using a replaced one is
+    reinstalled too, even if it was unchanged.
+    """
+    groups = {g.group_id: g for g in wanted.groups}
+    meters = {m.meter_id: m for m in wanted.meters}
+    uses = {f: _uses(f, groups) for f in wanted.flows}
+    changed = {f for f in wanted.flows if held.get((f.table_id, f.priority, f.match)) != f.cookie}
+    need_groups: set[int] = set()
+    need_meters: set[int] = set()
+    while True:
+        for f in changed:
+            need_groups |= uses[f][0]
+            need_meters |= uses[f][1] & set(meters)
+        more = {f for f in wanted.flows if f not in changed and (uses[f][0] & need_groups or uses[f][1] & need_meters)}
+        if not more:
+            break
+        changed |= more
+    add_flows = tuple(f for f in wanted.flows if f in changed)
+    unchanged = [f for f in wanted.flows if f not in changed]
     wanted_keys = {(f.table_id, f.priority, f.match) for f in wanted.flows}
     stale = [k for k in held if k not in wanted_keys]
-    return Reconciliation(unchanged, RulePlan(tuple(changed), tuple(need_groups.values()), tuple(need_meters.values()),
+    return Reconciliation(unchanged, RulePlan(add_flows, tuple(g for g in wanted.groups if g.group_id in need_groups),
+                                              tuple(m for m in wanted.meters if m.meter_id in need_meters),
                                               wanted.epoch), stale)

@@ -18,7 +18,7 @@ Match fields use OpenFlow OXM names as os-ken's ``OFPMatch`` takes them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Union
+from typing import Iterable, Mapping, Union
 
 ETH_TYPE_IP = 0x0800
 ETH_TYPE_ARP = 0x0806
@@ -30,7 +30,10 @@ Match = tuple[tuple[str, object], ...]
 
 
 def match(**fields: object) -> Match:
-    """A hashable, order-independent match: ``match(in_port=1, eth_type=0x0800)``."""
+    """A hashable, order-independent match: ``match(in_port=1, eth_type=0x0800)``.
+
+    A masked field is a ``(value, mask)`` pair: ``match(udp_src=(32, 0x30))``.
+    """
     return tuple(sorted(fields.items()))
 
 
@@ -140,6 +143,9 @@ class RulePlan:
     meters: tuple[MeterEntry, ...] = ()
     epoch: int = 0
     notes: tuple[str, ...] = field(default=(), compare=False)
+    #: ``(dpid, meter id) -> (kind, name, path index)``: ``("demand", id, j)`` for
+    #: path ``j`` of a demand, ``("floor", host, 0)`` for a host's universal floor.
+    meter_owners: Mapping[tuple[int, int], tuple[str, str, int]] = field(default_factory=dict, compare=False)
 
     @property
     def dpids(self) -> list[int]:
@@ -151,6 +157,7 @@ class RulePlan:
             groups=tuple(g for g in self.groups if g.dpid == dpid),
             meters=tuple(m for m in self.meters if m.dpid == dpid),
             epoch=self.epoch,
+            meter_owners={k: v for k, v in self.meter_owners.items() if k[0] == dpid},
         )
 
     def __len__(self) -> int:

@@ -1,8 +1,9 @@
-"""What the controller knows, shared between the os-ken app and its HTTP endpoint.
+"""What the controller knows, shared between its core and its HTTP endpoint.
 
 ``GET /status`` on 127.0.0.1 returns it as JSON, so the data plane (a separate
 process that never imports the controller) can wait until every switch is
-connected and holds its rules.
+connected and holds its rules, and read the counters by name: per demand and
+path, per link and switch, per host.
 
 >>> s = ControllerStatus(expected={1: "s1"})
 >>> s.connected(1); s.acknowledged(1, rules=3); s.snapshot()["ready"]
@@ -15,23 +16,29 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+#: Sections of ``counters`` in the snapshot, each keyed by a name from the scenario.
+COUNTER_SECTIONS = ("demands", "links", "hosts", "flow_kinds")
+
 
 class ControllerStatus:
-    """Thread-safe record of switch connections and plan acknowledgements."""
+    """Thread-safe record of switch connections, the current plan and named counters."""
 
     def __init__(self, expected: dict[int, str], clock=time.monotonic, paths: dict[str, list[list[str]]] | None = None,
                  allocated: dict[str, int] | None = None):
         self._lock = threading.Lock()
         self.paths = dict(paths or {})  # demand id -> the switch sequences its traffic takes
         self.allocated = dict(allocated or {})  # demand id -> kbps the market gave it (empty: no market)
+        self.path_kbps: dict[str, list[int]] = {}
+        self.source_port_slices = 0
         self.epoch = 0
         self.down: list[str] = []
-        self._stats: dict[str, dict] = {}
+        self._counters: dict[str, dict] = {section: {} for section in COUNTER_SECTIONS}
         self._clock = clock
         self._started = clock()
         self.expected = dict(expected)
         self._switches: dict[int, dict] = {}
         self.errors: list[str] = []
+        self.notes: list[str] = []
 
     def connected(self, dpid: int) -> None:
         with self._lock:
@@ -48,24 +55,40 @@ class ControllerStatus:
             entry = self._switches.setdefault(dpid, {"connected": True})
             entry.update(acknowledged=True, rules=rules, at=round(self._clock() - self._started, 4))
 
-    def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str]) -> None:
+    def installing(self, dpid: int) -> None:
+        """A new plan was sent; the switch holds it once its barrier is answered."""
+        with self._lock:
+            if dpid in self._switches:
+                self._switches[dpid]["acknowledged"] = False
+
+    def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str],
+                  path_kbps: dict | None = None, source_port_slices: int = 0) -> None:
         with self._lock:
             self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
+            self.path_kbps, self.source_port_slices = dict(path_kbps or {}), source_port_slices
 
     def reconciled(self, dpid: int, unchanged: int, added: int, removed: int) -> None:
         """What a (re)connect did: flows kept as they were, installed, removed."""
         with self._lock:
             self._switches.setdefault(dpid, {}).update(unchanged=unchanged, added=added, removed=removed)
 
-    def stats(self, dpid: int, kind: str, data: dict) -> None:
-        """The latest counters of one kind (``ports``, ``meters``, ``flow_packets``) from one switch."""
+    def counters(self, section: str, name: str, part: str, data: dict) -> None:
+        """The latest counters of one part of a named thing: ``section`` is one of
+        :data:`COUNTER_SECTIONS`, e.g. ``("demands", "video", "path 0", {...})``."""
         with self._lock:
-            self._stats.setdefault(str(dpid), {})[kind] = data
+            self._counters[section].setdefault(name, {})[part] = data
 
     def error(self, message: str) -> None:
+        """A switch refused something: the run cannot trust the plan is in place."""
         with self._lock:
             self.errors.append(message)
             del self.errors[:-50]  # keep the last few
+
+    def note(self, message: str) -> None:
+        """Something worth knowing that breaks nothing yet (a re-plan that could not clear, say)."""
+        with self._lock:
+            self.notes.append(message)
+            del self.notes[:-50]
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -74,9 +97,11 @@ class ControllerStatus:
             return {"ready": ready, "expected": len(self.expected),
                     "connected": sum(1 for v in self._switches.values() if v.get("connected")),
                     "acknowledged": sum(1 for v in self._switches.values() if v.get("acknowledged")),
-                    "switches": switches, "errors": list(self.errors), "paths": self.paths,
-                    "allocated_kbps": self.allocated, "epoch": self.epoch, "links_down": self.down,
-                    "stats": self._stats}
+                    "switches": switches, "errors": list(self.errors), "notes": list(self.notes),
+                    "paths": self.paths, "allocated_kbps": self.allocated, "path_kbps": self.path_kbps,
+                    "source_port_slices": self.source_port_slices,
+                    "epoch": self.epoch, "links_down": self.down,
+                    "counters": json.loads(json.dumps(self._counters))}
 
 
 def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from .network import DataplaneError
+from .errors import DataplaneError
 
 
 def free_port() -> int:

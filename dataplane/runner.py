@@ -1,14 +1,18 @@
-"""``openisp run``: one scenario end to end, and everything torn down after.
+"""``openisp run``: one scenario end to end, judged, and everything torn down after.
 
-Steps: remove leftovers of an earlier killed run of the same scenario, start
-the controller process, build the network, wait for every switch to hold its
-rules, ping all pairs, run one measured flow per demand, print the table, and
-tear down (on success, error, Ctrl-C or SIGTERM alike).
+Phases: sweep up leftovers of an earlier killed run of the same scenario,
+start the controller process, build the network, wait for every switch to
+hold its rules, check reachability, send measured traffic for every demand,
+judge the result (:mod:`dataplane.verdict`), and tear down.  Interrupting a
+run (Ctrl-C or SIGTERM) at any phase, teardown included, still tears
+everything down (:mod:`dataplane.teardown`): the first signal stops the phase
+it lands in, later ones are ignored until the teardown has finished.
 """
 from __future__ import annotations
 
 import signal
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -16,16 +20,8 @@ from topologies.loader import load_scenario
 from topologies.units import format_rate
 
 from .controllerproc import ControllerProcess
-from .network import DataplaneError, build_network, remove_leftovers
-from .probes import FlowResult, all_pairs_ping, measure_demands
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def emulated(kbps: int, scale: float) -> int:
-    return max(1, round(kbps * scale))
+from .teardown import leftovers, sweep
+from .verdict import DemandOutcome, Measured, judge
 
 
 def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
@@ -47,79 +43,155 @@ def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
     spare = max(0, scenario.host[demand.src].access_kbps - base)
     share = min(1.0, spare / extra) if extra else 1.0
     kbps = allocated.get(demand.id, 0)
-    return emulated(kbps + round((wants(demand) - kbps) * share), scenario.emulation.scale)
+    return scenario.emulation.emulated_kbps(kbps + round((wants(demand) - kbps) * share))
 
 
-def format_table(rows: list[FlowResult], paths: dict[str, list[list[str]]], scenario,
-                 allocated: dict[str, int] | None = None) -> str:
-    """The demand table: id, endpoints, paths, allocated, offered and received rate."""
-    header = ("demand", "src -> dst", "path", "allocated", "offered", "received", "loss")
+def format_table(outcomes: list[DemandOutcome]) -> str:
+    """The demand table: id, endpoints, paths, allocated, offered and received rate, loss, verdict."""
+    header = ("demand", "src -> dst", "path", "allocated", "offered", "received", "loss", "verdict")
     lines = []
-    for r in rows:
-        d = scenario.demand[r.demand]
-        received = "-" if r.received_kbps is None else format_rate(round(r.received_kbps))
-        loss = r.error or ("-" if r.lost_percent is None else f"{r.lost_percent:.1f}%")
-        route = "; ".join(" > ".join(p) for p in paths.get(r.demand, [])) or "?"
-        scale = scenario.emulation.scale
-        share = "-" if allocated is None else (format_rate(emulated(allocated[r.demand], scale))
-                                               if allocated.get(r.demand) else "floor")
-        lines.append((r.demand, f"{d.src} -> {d.dst}", route, share, format_rate(r.offered_kbps), received, loss))
+    for o in outcomes:
+        m = o.measured
+        received = "-" if m.received_kbps is None else format_rate(round(m.received_kbps))
+        loss = "-" if m.loss_percent is None else f"{m.loss_percent:.1f}%"
+        route = "; ".join(" > ".join(p) for p in o.paths) or "?"
+        share = "-" if o.allocated_kbps is None else (format_rate(o.allocated_kbps) if o.allocated_kbps else "none")
+        verdict = "ok" if not o.problems else "BROKEN"
+        lines.append((o.demand, f"{o.src} -> {o.dst}", route, share, format_rate(m.offered_kbps), received,
+                      m.error[:40] if m.error else loss, verdict))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*l) for l in lines)])
+    return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
+                      *(fmt.format(*line).rstrip() for line in lines)])
+
+
+@dataclass
+class Interruption:
+    """SIGINT and SIGTERM raise KeyboardInterrupt once; later signals, and any
+    during teardown, are noted and ignored so the teardown always finishes."""
+
+    tearing_down: bool = False
+    signals: list[int] = field(default_factory=list)
+
+    def handler(self, signum, frame):
+        self.signals.append(signum)
+        if self.tearing_down or len(self.signals) > 1:
+            return
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __enter__(self):
+        self.previous = {s: signal.signal(s, self.handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc):
+        for s, h in self.previous.items():
+            signal.signal(s, h)
+        return False
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    report: dict
 
 
 def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
-                 ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market") -> int:
-    """Run ``path`` end to end; return 0 when every host pair reached each other."""
+                 ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market",
+                 flows: int | None = None, measure: Callable | None = None) -> RunResult:
+    """Run ``path`` end to end; exit code 0 only when every promise held.
+
+    ``flows`` per demand (default: :data:`~dataplane.measure.FLOWS_PER_DEMAND`, and
+    as many as the controller has source-port slices for a demand split over
+    several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
+    {demand: Measured}`` replaces the project's generators (tests use it).
+    """
+    from .measure import FLOWS_PER_DEMAND, measure_with_generators
+    from .network import new_network, start_network
+    from .probes import all_pairs_ping
+
     scenario = load_scenario(path)
     run_dir = Path(runs_dir) / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     started = time.monotonic()
+    report: dict = {"scenario": scenario.name, "file": path, "plan": plan, "run_dir": str(run_dir)}
     out(f"openisp run: {scenario.name}: {len(scenario.switches)} switches, {len(scenario.hosts)} hosts, "
         f"{len(scenario.links)} links, {len(scenario.demands)} demands (logs in {run_dir})")
-    for leftover in remove_leftovers(scenario):
+    for leftover in sweep(scenario):
         out(f"  removed leftover {leftover} of an earlier run")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    # A parent that ignored SIGINT (a background job, some CI runners) passes that
-    # on; Ctrl-C must still stop the run and tear it down.
-    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     controller = ControllerProcess(path, run_dir / "controller.log", plan=plan)
-    net = None
-    try:
-        controller.start()
-        out(f"controller: pid {controller.proc.pid}, OpenFlow 127.0.0.1:{controller.ofp_port}, status {controller.status_url}")
-        net = build_network(scenario, controller.ofp_port)
-        out("network: up (Open vSwitch userspace datapath, links shaped with HTB)")
-        status = controller.wait_ready(ready_timeout_s, lambda line: out(f"  {line}"))
-        out(f"rules: every switch holds its {plan} plan "
-            f"({sum(v['rules'] for v in status['switches'].values())} flows, groups and meters)")
-        reach = all_pairs_ping(net, scenario)
-        out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
-        for src, dst in reach.failed:
-            out(f"  unreachable: {src} -> {dst}")
-        if scenario.demands:
-            allocated = status.get("allocated_kbps") or {}
-            market = plan == "market"
-            out(f"traffic: one {flow_seconds} s UDP flow per demand, all at once, at "
-                + ("twice its allocation (its max rate if it won nothing), within its host's access link"
-                   if market else "its max rate, within its host's access link"))
-            scale = scenario.emulation.scale
-            if scale != 1.0:
-                out(f"  rates below are emulated: real rates x {scale:g} (emulation.scale)")
-            rows = measure_demands(net, scenario, seconds=flow_seconds,
-                                   rate_of=lambda d: offered_rate(scenario, d, allocated if market else {}))
-            out(format_table(rows, status.get("paths", {}), scenario, allocated if market else None))
-        return 0 if not reach.failed else 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the teardown
+    problems: list[str] = []
+    with Interruption() as interruption:
         try:
-            out("teardown: stopping the network and the controller")
-            if net is not None:
-                net.stop()
-            controller.stop()
-            left = remove_leftovers(scenario)
-            out("teardown: clean" if not left else f"teardown: had to remove {', '.join(left)}")
-            out(f"done in {time.monotonic() - started:.1f} s")
+            controller.start()
+            out(f"controller: pid {controller.proc.pid}, OpenFlow 127.0.0.1:{controller.ofp_port}, "
+                f"status {controller.status_url}")
+            out("network: building")
+            net = new_network(scenario, controller.ofp_port)
+            start_network(net)
+            out("network: up (Open vSwitch userspace datapath, links shaped with HTB)")
+            status = controller.wait_ready(ready_timeout_s, lambda line: out(f"  {line}"))
+            out(f"rules: every switch holds its {plan} plan "
+                f"({sum(v['rules'] for v in status['switches'].values())} flows, groups and meters)")
+            reach = all_pairs_ping(net, scenario)
+            out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
+            report["reachability"] = {"pairs": reach.pairs, "reached": reach.reached,
+                                      "failed": [list(p) for p in reach.failed]}
+            problems += [f"unreachable: {src} -> {dst}" for src, dst in reach.failed]
+            if scenario.demands:
+                market = plan == "market"
+                allocated = status.get("allocated_kbps") or {}
+                offered = {d.id: offered_rate(scenario, d, allocated if market else {}) for d in scenario.demands}
+                out(f"traffic: {flow_seconds} s, every demand at once, at "
+                    + ("twice its allocation (its max rate if it won nothing), within its host's access link"
+                       if market else "its max rate, within its host's access link"))
+                if scenario.emulation.scale != 1.0:
+                    out(f"  rates below are emulated: real rates x {scenario.emulation.scale:g} (emulation.scale)")
+                slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
+                split = {d for d, p in status.get("path_kbps", {}).items() if len(p) > 1}
+                if flows:
+                    out(f"  {flows} UDP flows per demand, from the project's generators, measured at their receivers")
+                else:
+                    out(f"  {FLOWS_PER_DEMAND} UDP flows per demand ({slices} for a demand split over several "
+                        "paths), from the project's generators, measured at their receivers")
+                if measure is None:
+                    measured = measure_with_generators(
+                        net, scenario, offered, flow_seconds, workdir=run_dir / "traffic",
+                        flows_for=lambda d: flows or (slices if d in split else FLOWS_PER_DEMAND))
+                else:
+                    measured = measure(net, scenario, offered, flow_seconds)
+                outcomes, broken = judge(scenario, allocated, status.get("paths", {}), measured, market)
+                out(format_table(outcomes))
+                report["demands"] = [o.to_json() for o in outcomes]
+                problems += broken
+        except KeyboardInterrupt:
+            problems.append("interrupted")
+            report["interrupted"] = True
+            raise
         finally:
-            signal.signal(signal.SIGINT, previous_int)
-            signal.signal(signal.SIGTERM, previous)
+            _teardown(scenario, controller, interruption, out, report)
+            report["seconds"] = round(time.monotonic() - started, 1)
+            out(f"done in {report['seconds']:.1f} s")
+    if not report["teardown"]["clean"]:
+        problems.append(f"teardown left behind: {', '.join(report['teardown']['left'])}")
+    for p in problems:
+        out(f"BROKEN: {p}")
+    report["ok"] = not problems
+    report["problems"] = problems
+    if not problems:
+        out("verdict: every promise held")
+    return RunResult(0 if not problems else 1, report)
+
+
+def _teardown(scenario, controller: ControllerProcess, interruption: Interruption, out, report: dict) -> None:
+    """Stop the controller and sweep the scenario away; a signal cannot cut it short."""
+    while True:
+        try:
+            interruption.tearing_down = True
+            out("teardown: stopping the network and the controller")
+            controller.stop()
+            sweep(scenario)
+            left = leftovers(scenario)
+            report["teardown"] = {"clean": not left, "left": left}
+            out("teardown: clean" if not left else f"teardown: left behind: {', '.join(left)}")
+            return
+        except KeyboardInterrupt:  # a signal landed before the flag was set: start again
+            continue

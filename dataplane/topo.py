@@ -14,13 +14,16 @@ from mininet.topo import Topo
 from topologies.model import EMULATION_RANGE, Scenario
 
 
-def emulated_mbps(kbps: int, scale: float) -> float:
-    """Mininet's ``bw`` (Mbit/s) for a real capacity in kbps under a scale factor.
+def emulated_mbps(scenario: Scenario, kbps: int) -> float:
+    """Mininet's ``bw`` (Mbit/s) for a real capacity in kbps: the scenario's one
+    scaling rule (:meth:`~topologies.model.EmulationSettings.emulated_kbps`).
 
-    >>> emulated_mbps(10_000, 1.0), emulated_mbps(10_000_000, 0.001)
-    (10.0, 10.0)
+    >>> from topologies.model import EmulationSettings
+    >>> from types import SimpleNamespace
+    >>> emulated_mbps(SimpleNamespace(emulation=EmulationSettings(0.001)), 10_000_000)
+    10.0
     """
-    return max(kbps * scale / 1000.0, 0.001)
+    return scenario.emulation.emulated_kbps(kbps) / 1000.0
 
 
 #: Packets an HTB-shaped port may queue.  Mininet leaves the kernel default
@@ -76,15 +79,15 @@ class ScenarioTopo(Topo):
     """The switches, hosts and links of ``scenario``."""
 
     def build(self, scenario: Scenario):  # noqa: D102 (Mininet's hook)
-        scale = scenario.emulation.scale
+        graph = scenario.graph
         for s in scenario.switches:
             self.addSwitch(s.name, cls=OVSSwitch, dpid="%016x" % s.dpid, datapath="user",
                            failMode="secure", protocols="OpenFlow13")
         for h in scenario.hosts:
             self.addHost(h.name, cls=EmulatedHost, ip=f"{h.ip}/{h.prefixlen}", mac=h.mac)
-            self.addLink(h.name, h.switch, port1=0, port2=scenario.ports[(h.switch, h.name)],
-                         cls=ShapedLink, bw=emulated_mbps(h.access_kbps, scale))
+            self.addLink(h.name, h.switch, port1=0, port2=graph.host_port(h.name).number,
+                         cls=ShapedLink, bw=emulated_mbps(scenario, h.access_kbps))
         for link in scenario.links:
-            self.addLink(link.a, link.b, port1=scenario.ports[(link.a, link.id)],
-                         port2=scenario.ports[(link.b, link.id)], cls=ShapedLink,
-                         bw=emulated_mbps(link.capacity_kbps, scale))
+            self.addLink(link.a, link.b, port1=graph.link_port(link.a, link.id).number,
+                         port2=graph.link_port(link.b, link.id).number, cls=ShapedLink,
+                         bw=emulated_mbps(scenario, link.capacity_kbps))

@@ -1,8 +1,10 @@
 """The ``openisp`` command line: one sub-command per module in :mod:`openisp.commands`.
 
 Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``.  Errors of any layer (``ScenarioError``, ``MarketError``,
-...) end as one clear line on stderr and a non-zero exit, never a traceback.
+``run(args) -> int``.  Errors of any layer derive from
+:class:`topologies.errors.OpenIspError` (``ScenarioError``, ``MarketError``,
+``ControllerError``, ``DataplaneError``, :class:`CommandError`) and end as one
+clear message on stderr and a non-zero exit, never a traceback.
 """
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ COMMANDS = {
 }
 
 
-class CommandError(Exception):
+from topologies.errors import OpenIspError, ScenarioError
+
+
+class CommandError(OpenIspError):
     """A command could not do its work; the message says why and what to do."""
 
 
@@ -48,8 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from topologies.errors import ScenarioError
-
     args = build_parser().parse_args(argv)
     if args.module is None:
         print(f"openisp {args.command}: cannot start: {args.import_error}", file=sys.stderr)
@@ -66,11 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``openisp auction ... | head``): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # one line per layer error; a real bug still shows its type
-        if type(exc).__name__.endswith("Error") and exc.__class__.__module__.split(".")[0] in ("controller", "dataplane", "openisp", "topologies"):
-            print(f"openisp {args.command}: {exc}", file=sys.stderr)
-            return 1
-        raise
+    except OpenIspError as exc:  # any layer's error: its message, no traceback; a real bug still shows one
+        print(f"openisp {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

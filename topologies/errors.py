@@ -1,7 +1,18 @@
-"""The scenario layer's one error type, carrying every problem found at once."""
+"""The error tree: one base class for every openisp error, and the scenario layer's own.
+
+Each layer derives its error from :class:`OpenIspError` (``ScenarioError``
+here, ``MarketError`` and ``ControllerError`` in the controller,
+``DataplaneError`` in the data plane), and the command line catches that one
+class: a problem of any layer ends as a clear message and a non-zero exit,
+never a traceback.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class OpenIspError(Exception):
+    """Base of every error openisp raises on purpose; its message is meant for people."""
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,7 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(OpenIspError):
     """A scenario could not be loaded; ``problems`` lists every reason."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]):

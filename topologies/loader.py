@@ -426,18 +426,9 @@ def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: se
 
 def _check_connected(r: _Reader, s: Scenario) -> None:
     """Every host must reach every other over the links."""
-    neighbours: dict[str, set[str]] = {sw.name: set() for sw in s.switches}
-    for link in s.links:
-        neighbours[link.a].add(link.b)
-        neighbours[link.b].add(link.a)
     if not s.hosts:
         return
-    start = s.hosts[0].switch
-    reached, todo = {start}, [start]
-    while todo:
-        for n in neighbours[todo.pop()] - reached:
-            reached.add(n)
-            todo.append(n)
+    reached = s.graph.reachable(s.hosts[0].switch)
     for i, h in enumerate(s.hosts):
         if h.switch not in reached:
             r.problem(("hosts", i, "switch"), f"host {h.name} on {h.switch} cannot reach {s.hosts[0].name}: no path of links joins them")

@@ -18,11 +18,17 @@ import ipaddress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from .graph import ScenarioGraph
 
 ROLES = ("backbone", "last_mile", "content", "community", "customer")
 PROVIDER_ROLES = ("backbone", "last_mile", "content", "community")
 MECHANISMS = ("vcg", "lmp", "pay-as-bid")
+#: How the controller forwards: ``market`` enforces the auction, ``shortest`` is
+#: shortest-path forwarding with no market (the skeleton, and a baseline).
+PLANS = ("market", "shortest")
 
 #: The benchmarking range of RFC 2544; every emulated address comes from it.
 EMULATION_RANGE = ipaddress.ip_network("198.18.0.0/15")
@@ -129,6 +135,16 @@ class EmulationSettings:
 
     scale: float = 1.0
 
+    def emulated_kbps(self, kbps: int) -> int:
+        """A real rate as the emulation carries it: the one place rates are scaled.
+
+        Links are shaped, meters set and traffic offered at this rate.
+
+        >>> EmulationSettings(0.001).emulated_kbps(10_000_000), EmulationSettings(0.5).emulated_kbps(1)
+        (10000, 1)
+        """
+        return max(1, round(kbps * self.scale))
+
 
 @dataclass(frozen=True)
 class Event:
@@ -186,23 +202,11 @@ class Scenario:
         return {d.id: d for d in self.demands}
 
     @cached_property
-    def ports(self) -> Mapping[tuple[str, str], int]:
-        """OpenFlow port numbers: ``(switch, neighbour) -> port``.
+    def graph(self) -> "ScenarioGraph":
+        """Typed ports and the one shortest-path rule (see :mod:`topologies.graph`)."""
+        from .graph import ScenarioGraph
 
-        ``neighbour`` is a host name or a link id.  On each switch, attached
-        hosts come first (in file order), then links (in file order), numbered
-        from 1.  The data plane wires Mininet with exactly these numbers.
-        """
-        next_port: dict[str, int] = {s.name: 1 for s in self.switches}
-        ports: dict[tuple[str, str], int] = {}
-        for h in self.hosts:
-            ports[(h.switch, h.name)] = next_port[h.switch]
-            next_port[h.switch] += 1
-        for l in self.links:
-            for end in (l.a, l.b):
-                ports[(end, l.id)] = next_port[end]
-                next_port[end] += 1
-        return ports
+        return ScenarioGraph(self)
 
     def role_of_switch(self, switch: str) -> str:
         """The role of the provider owning ``switch``."""

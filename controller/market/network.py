@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from topologies.errors import OpenIspError
 from topologies.model import Demand, Scenario
 
 
-class MarketError(Exception):
+class MarketError(OpenIspError):
     """The market cannot clear: the message names the floors and links at fault."""
 
 

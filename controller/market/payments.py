@@ -64,24 +64,51 @@ def arc_prices(solution: LpSolution) -> tuple[Decimal, ...]:
     return tuple(money(p) for p in solution.arc_price_per_mbps)
 
 
+def apportion(exact: dict[str, Decimal], total: Decimal) -> dict[str, Decimal]:
+    """Round amounts to the money unit so that they add up to ``total`` exactly
+    (largest remainder: each is rounded down, the units left go to the largest
+    remainders, ties by name).
+
+    >>> apportion({"a": Decimal("0.0000015"), "b": Decimal("0.0000015")}, Decimal("0.000003"))
+    {'a': Decimal('0.000002'), 'b': Decimal('0.000001')}
+    """
+    unit = Decimal("0.000001")
+    floors = {k: (v / unit).to_integral_value(rounding="ROUND_FLOOR") * unit for k, v in exact.items()}
+    left = int((total - sum(floors.values(), ZERO)) / unit)
+    if left >= 0:
+        for k in sorted(exact, key=lambda k: (floors[k] - exact[k], k))[:left]:
+            floors[k] += unit
+    else:  # the total was rounded below the parts: take units back from the smallest remainders
+        for k in sorted((k for k in exact if floors[k] > 0), key=lambda k: (exact[k] - floors[k], k))[:-left]:
+            floors[k] -= unit
+    return {k: money(v) for k, v in floors.items()}
+
+
 def lmp_payments(market: Market, solution: LpSolution, alloc: Allocation) -> Transfers:
+    """Every demand pays the prices along its paths; every seller receives the price of
+    what it carries.  Both sides are exact sums of the same arc revenues, rounded so
+    that the market balances to the micro-unit: sellers first, then the demands'
+    payments apportioned to add up to what the sellers receive."""
     prices = arc_prices(solution)
     arc_of = {(a.link, a.tail): a for a in market.arcs}
-    demand_pays: dict[str, Decimal] = {}
-    pays: dict[str, Decimal] = {}
+    exact: dict[str, Decimal] = {}
     for d in market.demands:
         total = ZERO
         for p in alloc.paths[d.id]:
             for link, tail in zip(p.links, p.switches):
                 total += prices[arc_of[(link, tail)].index] * p.kbps / 1000
-        demand_pays[d.id] = money(total)
-        pays[d.buyer] = pays.get(d.buyer, ZERO) + demand_pays[d.id]
+        exact[d.id] = total
     receives: dict[str, Decimal] = {}
     for a in market.arcs:
         if alloc.arc_load_kbps[a.index]:
             receives[a.seller] = receives.get(a.seller, ZERO) + prices[a.index] * alloc.arc_load_kbps[a.index] / 1000
+    receives = {n: money(v) for n, v in receives.items()}
+    demand_pays = apportion(exact, sum(receives.values(), ZERO))
+    pays: dict[str, Decimal] = {}
+    for d in market.demands:
+        pays[d.buyer] = pays.get(d.buyer, ZERO) + demand_pays[d.id]
     names = set(pays) | set(receives)
-    return {n: (money(pays.get(n, ZERO)), money(receives.get(n, ZERO))) for n in names}, demand_pays, []
+    return {n: (money(pays.get(n, ZERO)), receives.get(n, money(0))) for n in names}, demand_pays, []
 
 
 def pay_as_bid_payments(market: Market, alloc: Allocation) -> Transfers:

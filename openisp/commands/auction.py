@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from topologies.loader import load_scenario
+from topologies.model import MECHANISMS
 from topologies.units import format_rate
 
 HELP = "clear the scenario's market (VCG, LMP or pay-as-bid): allocations, prices and payments; no root needed"
@@ -11,7 +12,7 @@ HELP = "clear the scenario's market (VCG, LMP or pay-as-bid): allocations, price
 
 def add_arguments(parser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO")
-    parser.add_argument("--mechanism", choices=("vcg", "lmp", "pay-as-bid"),
+    parser.add_argument("--mechanism", choices=MECHANISMS,
                         help="payment rule (default: the scenario's market.mechanism)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 

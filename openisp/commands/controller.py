@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from controller.launch import DEFAULT_OFP_PORT, DEFAULT_STATUS_PORT
+from topologies.model import MECHANISMS, PLANS
 
 HELP = "run the OpenFlow controller for a scenario (os-ken, OpenFlow 1.3, on 127.0.0.1)"
 
@@ -11,9 +12,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ofp-port", type=int, default=DEFAULT_OFP_PORT, help="OpenFlow port (default %(default)s)")
     parser.add_argument("--status-port", type=int, default=DEFAULT_STATUS_PORT,
                         help="HTTP port of GET /status (default %(default)s)")
-    parser.add_argument("--plan", choices=("market", "shortest"), default="market",
+    parser.add_argument("--plan", choices=PLANS, default=PLANS[0],
                         help="market: enforce the auction's allocation (default); shortest: shortest paths, no market")
-    parser.add_argument("--mechanism", choices=("vcg", "lmp", "pay-as-bid"),
+    parser.add_argument("--mechanism", choices=MECHANISMS,
                         help="payment rule (default: the scenario's); allocations are the same under all three")
     parser.add_argument("--epoch", type=float, metavar="SECONDS",
                         help="re-clear the market this often (default: the scenario's market.epoch_s; 0: never)")

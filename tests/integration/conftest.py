@@ -51,21 +51,20 @@ def interfaces() -> set[str]:
 def running(path: str, plan: str, log_dir, extra_args: tuple[str, ...] = ()):
     """A scenario up: controller process + network; torn down pass or fail."""
     from dataplane.controllerproc import ControllerProcess
-    from dataplane.network import build_network, remove_leftovers
+    from dataplane.network import build_network
+    from dataplane.teardown import leftovers, sweep
 
     scenario = load_scenario(path)
-    remove_leftovers(scenario)
+    sweep(scenario)
     controller = ControllerProcess(path, log_dir / "controller.log", plan=plan, extra_args=extra_args).start()
-    net = None
     try:
         net = build_network(scenario, controller.ofp_port)
         status = controller.wait_ready(60)
         yield net, controller, status
     finally:
-        if net is not None:
-            net.stop()
         controller.stop()
-        remove_leftovers(scenario)
+        sweep(scenario)
+        assert leftovers(scenario) == [], "the fixture's teardown left something behind"
 
 
 @pytest.fixture(scope="module")

@@ -22,16 +22,15 @@ def running_restartable(tmp_path_factory):
 
 def test_restart_keeps_traffic_and_reinstalls_nothing(running_restartable, tmp_path):
     from dataplane.controllerproc import ControllerProcess
-    from dataplane.probes import measure_demands
+    from dataplane.measure import LEAD_S, measure_with_generators
 
     net, controller, status = running_restartable
     s = load_scenario(SCENARIO)
     allocated = status["allocated_kbps"]
     results = []
-    flow = threading.Thread(target=lambda: results.extend(
-        measure_demands(net, s, seconds=6, rate_of=lambda d: allocated[d.id])))
+    flow = threading.Thread(target=lambda: results.append(measure_with_generators(net, s, dict(allocated), 6)))
     flow.start()
-    time.sleep(1.5)
+    time.sleep(LEAD_S + 1.5)
     controller.stop()
     time.sleep(1)  # no controller at all for a while
     successor = ControllerProcess(SCENARIO, tmp_path / "successor.log", ofp_port=controller.ofp_port,
@@ -39,8 +38,10 @@ def test_restart_keeps_traffic_and_reinstalls_nothing(running_restartable, tmp_p
     try:
         after = successor.wait_ready(30)
         flow.join(timeout=60)
-        for r in results:
-            assert r.received_kbps is not None and r.lost_percent < 2, r
+        (measured,) = results
+        assert set(measured) == set(allocated)
+        for r in measured.values():
+            assert r.received_kbps is not None and r.loss_percent < 2, r
         for dpid, sw in after["switches"].items():
             assert sw["added"] == 0 and sw["removed"] == 0 and sw["unchanged"] > 0, (dpid, sw)
         assert after["allocated_kbps"] == allocated

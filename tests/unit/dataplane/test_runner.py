@@ -1,18 +1,18 @@
-from dataplane.probes import FlowResult, _received
 from dataplane.runner import format_table
+from dataplane.verdict import Measured, judge
 from topologies.loader import load_scenario
 
 S = load_scenario("topologies/default.yaml")
 
 
-def test_table_has_a_row_per_demand_with_path_and_rate():
-    rows = [FlowResult("ana-dev", 3000, 2950.4, 1.2), FlowResult("ben-gus", 4000, None, None, "timed out")]
-    table = format_table(rows, {"ana-dev": [["mn1", "lk1"]]}, S, {"ana-dev": 3000, "ben-gus": 0})
-    lines = table.splitlines()
+def test_table_has_a_row_per_demand_with_path_rate_and_verdict():
+    measured = {"ana-dev": Measured(6000, 2950.4, 1.2), "ben-gus": Measured(4000, None, None, error="timed out")}
+    outcomes, _ = judge(S, {"ana-dev": 3000, "ben-gus": 0}, {"ana-dev": [["mn1", "lk1"]]}, measured)
+    lines = format_table(outcomes).splitlines()
     assert lines[0].split()[:3] == ["demand", "src", "->"]
     assert "mn1 > lk1" in lines[2] and "2.95Mbps" in lines[2] and "1.2%" in lines[2]
-    assert lines[2].split()[7] == "3Mbps"  # allocated
-    assert "timed out" in lines[3] and "?" in lines[3] and "floor" in lines[3]
+    assert lines[2].split()[7] == "3Mbps" and lines[2].split()[-1] == "ok"  # allocated, and kept
+    assert "timed out" in lines[3] and "?" in lines[3] and "none" in lines[3] and lines[3].endswith("BROKEN")
 
 
 def test_runs_offer_twice_the_allocation_or_the_max_rate():
@@ -30,11 +30,6 @@ def test_runs_offer_no_more_than_the_senders_access_link_carries():
     offered = {d: offered_rate(abilene, abilene.demand[d], alloc) for d in alloc}
     assert offered == {"uw-nyu": 2_500, "uw-cu": 7_500}  # the 2 Gbps spare, shared by what they want above
     assert offered_rate(abilene, abilene.demand["nyu-rice"], {"nyu-rice": 4_000_000}) == 8_000  # room for twice
-
-
-def test_server_report_prefers_what_was_received():
-    report = '{"end": {"sum": {"bits_per_second": 0}, "sum_received": {"bits_per_second": 2000000, "lost_percent": 5}}}'
-    assert _received(report) == (2000.0, 5.0)
 
 
 def test_scaled_worlds_offer_and_show_emulated_rates():

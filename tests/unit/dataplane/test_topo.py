@@ -1,4 +1,4 @@
-from dataplane.network import interface_names
+from dataplane.teardown import interface_names
 from dataplane.topo import ScenarioTopo, emulated_mbps
 from topologies.loader import load_scenario
 
@@ -6,8 +6,12 @@ S = load_scenario("topologies/default.yaml")
 
 
 def test_emulated_bandwidth_follows_the_scale():
-    assert emulated_mbps(20_000, 1.0) == 20.0
-    assert emulated_mbps(10_000_000, 0.001) == 10.0
+    from dataclasses import replace
+
+    from topologies.model import EmulationSettings
+
+    assert emulated_mbps(S, 20_000) == 20.0
+    assert emulated_mbps(replace(S, emulation=EmulationSettings(0.001)), 10_000_000) == 10.0
 
 
 def test_topo_uses_the_scenario_ports_dpids_and_addresses():
@@ -18,7 +22,7 @@ def test_topo_uses_the_scenario_ports_dpids_and_addresses():
     assert topo.nodeInfo("h1")["ip"] == "198.18.1.1/24"
     link = S.link["mn-lk"]
     info = topo.linkInfo("mn1", "lk1")
-    assert {info["port1"], info["port2"]} == {S.ports[("mn1", "mn-lk")], S.ports[("lk1", "mn-lk")]}
+    assert {info["port1"], info["port2"]} == {S.graph.link_port("mn1", "mn-lk").number, S.graph.link_port("lk1", "mn-lk").number}
     assert info["bw"] == link.capacity_kbps / 1000
 
 

@@ -1,0 +1,268 @@
+"""The controller's decisions, as a pure state machine: events in, operations out.
+
+The os-ken app (:mod:`controller.app`) turns each OpenFlow event into one call
+here, passing the time in, and sends what comes back: a dict from datapath id
+to the :mod:`controller.ops` for that switch.  Nothing here imports os-ken, so
+every decision (what a fresh or reconnecting switch gets, when an epoch is
+due, how a link failure re-plans, what the counters mean) is unit-tested
+without a switch.
+
+A switch goes through three phases: ``reading`` (it just connected; its flow
+table is being read, since a switch in secure mode keeps its rules), then
+``installing`` (the whole plan, or only the difference, was sent; a barrier
+is pending), then ``holding`` (the barrier came back).
+
+>>> from topologies.loader import load_scenario
+>>> from controller.planner import make_planner
+>>> s = load_scenario("topologies/default.yaml")
+>>> core = ControllerCore(s, make_planner(s, "market", "lmp"))
+>>> core.connected(s.switch["mn1"].dpid, now=0.0)
+{6: [RequestStats(kind='flows')]}
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from topologies.errors import OpenIspError
+from topologies.model import Scenario
+
+from . import cookies
+from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
+from .planner import EpochPlan, Planner
+from .proxyarp import arp_reply_for
+from .reconcile import held_epoch, reconcile
+from .ruleplan import RulePlan
+from .status import ControllerStatus
+
+Ops = dict[int, list[Op]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How often the core acts on its own: ``epoch_s`` (0: never re-clear) and ``stats_s``."""
+
+    epoch_s: float = 0.0
+    stats_s: float = 5.0
+
+
+class FlowStat(NamedTuple):
+    table_id: int
+    priority: int
+    match: tuple
+    cookie: int
+    packets: int = 0
+    bytes: int = 0
+
+
+class PortStat(NamedTuple):
+    port_no: int
+    rx_packets: int
+    tx_packets: int
+    rx_bytes: int
+    tx_bytes: int
+    rx_dropped: int = 0
+    tx_dropped: int = 0
+
+
+class MeterStat(NamedTuple):
+    meter_id: int
+    packets_in: int
+    bytes_in: int
+    dropped_packets: int
+
+
+@dataclass
+class SwitchState:
+    phase: str = "reading"                                   # reading -> installing -> holding
+    held: dict = field(default_factory=dict)                 # (table, priority, match) -> cookie, while reading
+    sent: RulePlan | None = None                             # the plan this switch was last sent
+    pending: int | None = None                               # token of the barrier that completes it
+    polled: list[FlowStat] = field(default_factory=list)     # a poll's flow stats, while replies come
+
+
+class ControllerCore:
+    """Events in, operations out; settings through the constructor, time through ``now``."""
+
+    def __init__(self, scenario: Scenario, planner: Planner, settings: Settings = Settings(),
+                 status: ControllerStatus | None = None, now: float = 0.0):
+        self.scenario, self.planner, self.settings = scenario, planner, settings
+        self.status = status or ControllerStatus({s.dpid: s.name for s in scenario.switches})
+        self.epoch = 0
+        self.down: set[str] = set()
+        self.adopted = False  # whether this controller has chosen its epoch from the switches
+        self.switches: dict[int, SwitchState] = {}
+        self._tokens = itertools.count(1)
+        self._next_epoch = now + settings.epoch_s
+        self._next_stats = now + settings.stats_s
+        self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
+                        for p in scenario.graph.ports() if p.kind == "link"}
+        self.current = self._plan(0)
+
+    # --- planning -------------------------------------------------------------
+    def _plan(self, epoch: int) -> EpochPlan:
+        plan = self.planner(epoch, frozenset(self.down))
+        self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
+                              plan.source_port_slices)
+        return plan
+
+    def _replan(self, reason: str) -> Ops:
+        """Clear the market again for the links in service; move every switch make-before-break."""
+        try:
+            plan = self._plan(self.epoch + 1)
+        except OpenIspError as exc:  # the switches keep the last plan that could be made
+            self.status.note(f"epoch {self.epoch + 1} ({reason}): kept epoch {self.epoch}'s plan: {exc}")
+            return {}
+        self.epoch += 1
+        self.current = plan
+        out: Ops = {}
+        for dpid, st in self.switches.items():
+            if st.phase == "reading":  # it gets the current plan when its table has been read
+                continue
+            new = plan.rules.for_switch(dpid)
+            out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token()), new)
+        return out
+
+    def _token(self) -> int:
+        return next(self._tokens)
+
+    def _send(self, dpid: int, st: SwitchState, ops: list[Op], plan: RulePlan) -> list[Op]:
+        st.phase, st.sent, st.pending = "installing", plan, ops[-1].token
+        self.status.installing(dpid)
+        return ops
+
+    # --- switch events --------------------------------------------------------
+    def connected(self, dpid: int, now: float) -> Ops:
+        """A switch finished its handshake: first read what it already holds."""
+        if dpid not in self.scenario.switch_by_dpid:
+            self.status.error(f"unknown datapath {dpid:#x} connected; ignored")
+            return {}
+        self.switches[dpid] = SwitchState()
+        self.status.connected(dpid)
+        return {dpid: [RequestStats("flows")]}
+
+    def disconnected(self, dpid: int, now: float) -> Ops:
+        if self.switches.pop(dpid, None) is not None:
+            self.status.disconnected(dpid)
+        return {}
+
+    def flow_stats(self, dpid: int, stats: list[FlowStat], more: bool, now: float) -> Ops:
+        """Flow stats: the table of a switch being read, or a periodic poll."""
+        st = self.switches.get(dpid)
+        if st is None:
+            return {}
+        if st.phase != "reading":
+            st.polled.extend(stats)
+            if not more:
+                self._count_flows(dpid, st.polled)
+                st.polled = []
+            return {}
+        st.held.update({(s.table_id, s.priority, s.match): s.cookie for s in stats})
+        return {} if more else self._install(dpid, st)
+
+    def _install(self, dpid: int, st: SwitchState) -> Ops:
+        """A fresh switch gets the whole plan; one that kept its rules gets only the difference."""
+        epoch = held_epoch(st.held)
+        if epoch is not None and not self.adopted and epoch != self.epoch:
+            # A restarted controller takes the epoch the switches run, so an unchanged
+            # market gives an identical plan and nothing is reinstalled.
+            try:
+                self.current, self.epoch = self._plan(epoch), epoch
+            except OpenIspError as exc:
+                self.status.note(f"could not adopt the switches' epoch {epoch}: {exc}")
+        self.adopted = True
+        plan = self.current.rules.for_switch(dpid)
+        if not st.held:
+            self.status.reconciled(dpid, unchanged=0, added=len(plan.flows), removed=0)
+            return {dpid: self._send(dpid, st, install_ops(plan, self._token()), plan)}
+        fix = reconcile(st.held, plan)
+        self.status.reconciled(dpid, unchanged=len(fix.unchanged), added=len(fix.add.flows), removed=len(fix.stale))
+        st.held = {}
+        return {dpid: self._send(dpid, st, reconcile_ops(fix, self._token()), plan)}
+
+    def barrier_reply(self, dpid: int, token: int, now: float) -> Ops:
+        st = self.switches.get(dpid)
+        if st is not None and st.pending == token:
+            st.phase, st.pending = "holding", None
+            self.status.acknowledged(dpid, len(st.sent))
+        return {}
+
+    def port_status(self, dpid: int, port_no: int, is_down: bool, now: float) -> Ops:
+        """A port went down or came back: re-plan without (or with) its link."""
+        link = self.link_at.get((dpid, port_no))
+        if link is None or is_down == (link in self.down):
+            return {}  # not a link port, or the other end already told us
+        (self.down.add if is_down else self.down.discard)(link)
+        return self._replan(f"link {link} {'down' if is_down else 'up'}")
+
+    def error(self, dpid: int, kind: int, code: int, now: float) -> Ops:
+        self.status.error(f"switch {dpid:#x} refused a message: type={kind} code={code}")
+        return {}
+
+    def arp_request(self, dpid: int, in_port: int, opcode: int, src_mac: str, src_ip: str, dst_ip: str,
+                    now: float) -> Ops:
+        reply = arp_reply_for(self.scenario, opcode, src_mac, src_ip, dst_ip)
+        return {} if reply is None else {dpid: [SendArp(in_port, reply)]}
+
+    # --- time -------------------------------------------------------------------
+    def tick(self, now: float) -> Ops:
+        """Whatever is due: the next epoch's clearing, a poll of every switch's counters."""
+        out: Ops = {}
+        if self.settings.epoch_s > 0 and now >= self._next_epoch:
+            self._next_epoch = now + self.settings.epoch_s
+            if self.switches:
+                out = self._replan("epoch")
+        if self.settings.stats_s > 0 and now >= self._next_stats:
+            self._next_stats = now + self.settings.stats_s
+            for dpid, st in self.switches.items():
+                if st.phase != "reading":
+                    out.setdefault(dpid, []).extend(RequestStats(k) for k in ("flows", "ports", "meters"))
+        return out
+
+    # --- counters, by name ------------------------------------------------------
+    def port_stats(self, dpid: int, stats: list[PortStat], now: float) -> Ops:
+        switch = self.scenario.switch_by_dpid.get(dpid)
+        if switch is None:
+            return {}
+        for s in stats:
+            port = self.scenario.graph.port_at(switch.name, s.port_no)
+            if port is None:
+                continue
+            counters = {k: getattr(s, k) for k in PortStat._fields if k != "port_no"}
+            if port.kind == "host":
+                self.status.counters("hosts", port.peer, "port", counters)
+            else:
+                self.status.counters("links", port.peer, switch.name, counters)
+        return {}
+
+    def meter_stats(self, dpid: int, stats: list[MeterStat], now: float) -> Ops:
+        st = self.switches.get(dpid)
+        owners = st.sent.meter_owners if st is not None and st.sent is not None else {}
+        for s in stats:
+            owner = owners.get((dpid, s.meter_id))
+            if owner is None:
+                continue  # a meter of the last epoch, on its way out
+            kind, name, path = owner
+            counters = {"packets_in": s.packets_in, "bytes_in": s.bytes_in, "dropped_packets": s.dropped_packets}
+            if kind == "floor":
+                self.status.counters("hosts", name, "floor meter", counters)
+            else:
+                self.status.counters("demands", name, f"path {path} meter", counters)
+        return {}
+
+    def _count_flows(self, dpid: int, stats: list[FlowStat]) -> None:
+        kinds: dict[str, int] = {}
+        demands: dict[str, list[int]] = {}
+        names = [d.id for d in self.scenario.demands]
+        for s in stats:
+            kind = cookies.kind_of(s.cookie)
+            kinds[kind] = kinds.get(kind, 0) + s.packets
+            index = cookies.index_of(s.cookie)
+            if kind == "demand" and index < len(names):
+                totals = demands.setdefault(names[index], [0, 0])
+                totals[0] += s.packets
+                totals[1] += s.bytes
+        self.status.counters("flow_kinds", self.scenario.switch_by_dpid[dpid].name, "packets", kinds)
+        for name, (packets, nbytes) in demands.items():
+            self.status.counters("demands", name, "classified", {"packets": packets, "bytes": nbytes})

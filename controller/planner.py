@@ -1,0 +1,67 @@
+"""What one clearing decides: the rule plan, and per demand its paths and allocation.
+
+The controller core calls a planner ``(epoch, links down) -> EpochPlan`` at
+start, every epoch and whenever a link goes down or comes back;
+:func:`make_planner` builds the one for a scenario.
+
+>>> from topologies.loader import load_scenario
+>>> plan = make_planner(load_scenario("topologies/default.yaml"), "market", "lmp")(0, frozenset())
+>>> plan.allocated_kbps["ana-dev"], plan.paths["ana-dev"]
+(3000, [['mn1', 'lk1']])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from topologies.model import PLANS, Scenario
+
+from .errors import ControllerError
+from .ruleplan import RulePlan
+from .shortest import planned_path, shortest_path_plan
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """One epoch's decision: what the switches hold, and what it means per demand."""
+
+    rules: RulePlan
+    paths: dict[str, list[list[str]]] = field(default_factory=dict)  # demand -> switch sequences
+    allocated_kbps: dict[str, int] = field(default_factory=dict)     # demand -> kbps (empty: no market)
+    path_kbps: dict[str, list[int]] = field(default_factory=dict)     # demand -> kbps of each path
+    #: A demand with several paths spreads its flows by source port over this many
+    #: slices (0: no spreading); a sender that wants an exact split uses this many ports.
+    source_port_slices: int = 0
+
+
+Planner = Callable[[int, frozenset], EpochPlan]
+
+
+def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None = None, epoch: int = 0,
+               down: frozenset[str] = frozenset()) -> EpochPlan:
+    """``market`` clears the scenario's market and enforces its allocation;
+    ``shortest`` is shortest-path forwarding, no market.  Links in ``down`` are
+    out of service: their offers are withdrawn for this clearing and best-effort
+    routes avoid them."""
+    if plan not in PLANS:
+        raise ControllerError(f"unknown plan {plan!r} (one of: {', '.join(PLANS)})")
+    if plan == "shortest":
+        paths = {d.id: [list(planned_path(scenario, d.src, d.dst, down))] for d in scenario.demands}
+        return EpochPlan(shortest_path_plan(scenario, down), paths)
+    from .market import clear_market
+    from .marketplan import SPLIT_BITS, market_plan
+    from .pathing import plan_paths
+
+    if down:
+        scenario = replace(scenario, offers=tuple(o for o in scenario.offers if o.link not in down))
+    result = clear_market(scenario, mechanism)
+    path_plan = plan_paths(scenario, result)
+    paths = {d.demand_id: [list(p.switches) for p in d.paths] for d in result.demands}
+    path_kbps = {d: [p.kbps for p in ps] for d, ps in path_plan.demands.items()}
+    return EpochPlan(market_plan(scenario, path_plan, epoch, down), paths, dict(path_plan.allocated_kbps), path_kbps,
+                     1 << SPLIT_BITS)
+
+
+def make_planner(scenario: Scenario, plan: str = "market", mechanism: str | None = None) -> Planner:
+    """The planner the core calls: ``(epoch, links down) -> EpochPlan``."""
+    return lambda epoch, down: build_plan(scenario, plan, mechanism, epoch, frozenset(down))

@@ -1,0 +1,65 @@
+"""A scenario's demands as measured traffic: flows from the project's generators, judged per demand.
+
+Each demand is sent as several UDP flows on consecutive source ports (the
+controller spreads a demand over its paths by the low bits of the source
+port), from a generator in its source host to a receiver in its destination
+host (:mod:`dataplane.traffic`).  A demand the market split over several paths
+gets as many flows as the controller has source-port slices, so the split is
+exact; others get :data:`FLOWS_PER_DEMAND`.
+
+>>> from topologies.loader import load_scenario
+>>> s = load_scenario("topologies/default.yaml")
+>>> flows = demand_flows(s, {"ana-dev": 6000}, seconds=3, flows_for=lambda d: 4)
+>>> [(f.src_port, f.rate_kbps) for f in flows]
+[(40000, 1500), (40001, 1500), (40002, 1500), (40003, 1500)]
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from topologies.model import Scenario
+
+from .traffic import FlowSpec, run_traffic, split_demand
+from .verdict import Measured
+
+FLOWS_PER_DEMAND = 16
+#: Seconds from starting the receivers to the common start of every generator.
+LEAD_S = 2.0
+FIRST_SOURCE_PORT = 40000
+RECEIVER_PORT = 5201
+
+
+def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
+                 flows_for: Callable[[str], int] = lambda demand: FLOWS_PER_DEMAND,
+                 frame_bytes: int = 1200) -> list[FlowSpec]:
+    """The flows of every demand in ``offered`` (emulated kbps), for ``seconds``."""
+    flows, next_id = [], 1
+    for d in scenario.demands:
+        if d.id not in offered:
+            continue
+        src, dst = scenario.host[d.src], scenario.host[d.dst]
+        template = FlowSpec(flow_id=next_id, demand=d.id, src_host=src.name, dst_host=dst.name, src_ip=str(src.ip),
+                            dst_ip=str(dst.ip), src_mac=src.mac, dst_mac=dst.mac, src_port=FIRST_SOURCE_PORT,
+                            dst_port=RECEIVER_PORT, rate_kbps=offered[d.id], stop_s=seconds,
+                            interface=f"{src.name}-eth0", frame_bytes=frame_bytes)
+        mine = split_demand(template, flows_for(d.id))
+        flows += mine
+        next_id += len(mine)
+    return flows
+
+
+def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], seconds: float,
+                            flows_for: Callable[[str], int] = lambda demand: FLOWS_PER_DEMAND,
+                            workdir: str | Path | None = None) -> dict[str, Measured]:
+    """Send every demand's flows at once for ``seconds`` (they start :data:`LEAD_S` after the
+    call); what each demand received."""
+    flows = demand_flows(scenario, offered, seconds, flows_for)
+    hosts = {h: net.get(h) for h in {f.src_host for f in flows} | {f.dst_host for f in flows}}
+    result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S)
+    return {m.demand: Measured(offered_kbps=m.offered_kbps, received_kbps=m.received_kbps,
+                               loss_percent=m.loss_percent, flows=m.flows, delay_ms=m.delay_mean_ms,
+                               delay_p99_ms=m.delay_p99_ms, jitter_ms=m.jitter_ms,
+                               received_kbps_per_s=tuple(round(x, 1) for x in m.received_kbps_per_s),
+                               error=m.error)
+            for m in result.demands}

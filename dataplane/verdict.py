@@ -1,0 +1,112 @@
+"""A run judges itself: what each demand was promised, what it got, and what broke.
+
+Pure code: the runner hands in the controller's status (allocations, paths)
+and what the receivers measured; :func:`judge` returns one
+:class:`DemandOutcome` per demand and the list of broken promises.  A served
+demand must receive at least :data:`TOLERANCE` of its allocation, a demand its
+floor, a sending host its universal-service floor, and every measurement must
+succeed.  Rates are emulated kbps (real rates times ``emulation.scale``).
+
+>>> from topologies.loader import load_scenario
+>>> s = load_scenario("topologies/default.yaml")
+>>> got = {d.id: Measured(offered_kbps=2 * 3000, received_kbps=3000.0) for d in s.demands}
+>>> got["ben-gus"] = Measured(offered_kbps=8000, received_kbps=1000.0)
+>>> outcomes, problems = judge(s, {d.id: 3000 for d in s.demands}, {}, got)
+>>> problems
+['ben-gus: received 1Mbps of its 3Mbps allocation (33%, under 90%)']
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from topologies.model import Scenario
+from topologies.units import format_rate
+
+#: A served demand must receive at least this share of its allocation, and of its floor.
+TOLERANCE = 0.9
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the traffic of one demand did, as measured at its receiver."""
+
+    offered_kbps: int
+    received_kbps: float | None
+    loss_percent: float | None = None
+    flows: int = 1
+    delay_ms: float | None = None
+    delay_p99_ms: float | None = None
+    jitter_ms: float | None = None
+    received_kbps_per_s: tuple[float, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class DemandOutcome:
+    demand: str
+    src: str
+    dst: str
+    paths: list[list[str]]
+    allocated_kbps: int | None  # emulated; None when no market runs
+    floor_kbps: int             # emulated
+    measured: Measured
+    problems: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        return {"demand": self.demand, "src": self.src, "dst": self.dst, "paths": self.paths,
+                "allocated_kbps": self.allocated_kbps, "floor_kbps": self.floor_kbps, **asdict(self.measured),
+                "ok": not self.problems, "problems": list(self.problems)}
+
+
+def _short(kbps: float) -> str:
+    return format_rate(max(0, round(kbps)))
+
+
+def judge(scenario: Scenario, allocated: dict[str, int], paths: dict[str, list[list[str]]],
+          measured: dict[str, Measured], market: bool = True) -> tuple[list[DemandOutcome], list[str]]:
+    """Outcomes per demand (in scenario order) and every broken promise, one line each.
+
+    ``allocated`` is in real kbps, as the market reports it; it is scaled here.
+    """
+    emulate = scenario.emulation.emulated_kbps
+    outcomes, problems = [], []
+    for d in scenario.demands:
+        m = measured.get(d.id)
+        if m is None:
+            continue
+        kbps = allocated.get(d.id, 0) if market else None
+        alloc = emulate(kbps) if kbps else (0 if market else None)
+        floor = emulate(d.floor_kbps) if d.floor_kbps else 0
+        mine = []
+        if m.error or m.received_kbps is None:
+            mine.append(f"{d.id}: measurement failed: {m.error or 'no result'}")
+        elif market and alloc:
+            want = min(alloc, m.offered_kbps)
+            if m.received_kbps < TOLERANCE * want:
+                mine.append(f"{d.id}: received {_short(m.received_kbps)} of its {_short(want)} allocation "
+                            f"({100 * m.received_kbps / want:.0f}%, under {100 * TOLERANCE:.0f}%)")
+            if floor and m.received_kbps < TOLERANCE * min(floor, m.offered_kbps):
+                mine.append(f"{d.id}: floor of {_short(floor)} not met: received {_short(m.received_kbps)}")
+        outcomes.append(DemandOutcome(d.id, d.src, d.dst, paths.get(d.id, []), alloc, floor, m, tuple(mine)))
+        problems += mine
+    if market:
+        problems += _universal_floors(scenario, outcomes)
+    return outcomes, problems
+
+
+def _universal_floors(scenario: Scenario, outcomes: list[DemandOutcome]) -> list[str]:
+    """Every sending host gets its universal floor across its demands (those measured)."""
+    floor = scenario.market.universal_floor_kbps
+    if floor <= 0:
+        return []
+    out = []
+    for host in scenario.hosts:
+        mine = [o for o in outcomes if o.src == host.name and o.measured.received_kbps is not None]
+        if not mine:
+            continue
+        asked = sum(scenario.demand[o.demand].max_kbps for o in mine)
+        want = min(scenario.emulation.emulated_kbps(min(floor, asked)), sum(o.measured.offered_kbps for o in mine))
+        got = sum(o.measured.received_kbps for o in mine)
+        if got < TOLERANCE * want:
+            out.append(f"host {host.name}: universal floor of {_short(want)} not met: its demands received {_short(got)}")
+    return out

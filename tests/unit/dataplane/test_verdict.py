@@ -1,0 +1,69 @@
+"""A run's verdict: allocations, floors, universal floors and failed measurements."""
+from __future__ import annotations
+
+from dataplane.verdict import TOLERANCE, Measured, judge
+from topologies.loader import load_scenario
+
+S = load_scenario("topologies/library/split.yaml")  # video 7 Mbps, call at its 300 kbps floor, upload 3 Mbps
+ALLOCATED = {"video": 7000, "call": 300, "upload": 3000}
+
+
+def measured(**received) -> dict[str, Measured]:
+    return {d: Measured(offered_kbps=2 * ALLOCATED[d], received_kbps=received.get(d, ALLOCATED[d]))
+            for d in ALLOCATED}
+
+
+def test_every_demand_at_its_allocation_keeps_every_promise():
+    outcomes, problems = judge(S, ALLOCATED, {}, measured())
+    assert problems == [] and all(not o.problems for o in outcomes)
+
+
+def test_a_demand_short_of_its_allocation_is_named_with_its_share():
+    _, problems = judge(S, ALLOCATED, {}, measured(video=3740))
+    assert problems == ["video: received 3.74Mbps of its 7Mbps allocation (53%, under 90%)"]
+
+
+def test_the_tolerance_is_ninety_percent_of_the_allocation():
+    assert judge(S, ALLOCATED, {}, measured(video=TOLERANCE * 7000))[1] == []
+    assert judge(S, ALLOCATED, {}, measured(video=TOLERANCE * 7000 - 1))[1]
+
+
+def test_a_missed_floor_is_its_own_problem():
+    _, problems = judge(S, ALLOCATED, {}, measured(call=97))
+    assert "call: floor of 300kbps not met: received 97kbps" in problems
+
+
+def test_a_host_below_its_universal_floor_is_named():
+    s = load_scenario("topologies/default.yaml")  # universal floor 200 kbps
+    allocated = {d.id: 1000 for d in s.demands}
+    got = {d.id: Measured(2000, 1000.0) for d in s.demands}
+    got["ana-dev"] = Measured(2000, 150.0)  # h1 sends only ana-dev
+    _, problems = judge(s, allocated, {}, got)
+    assert "host h1: universal floor of 200kbps not met: its demands received 150kbps" in problems
+
+
+def test_a_failed_measurement_breaks_the_run():
+    got = measured()
+    got["upload"] = Measured(6000, None, error="receiver s1: no report")
+    _, problems = judge(S, ALLOCATED, {}, got)
+    assert problems == ["upload: measurement failed: receiver s1: no report"]
+
+
+def test_an_offer_below_the_allocation_is_judged_against_the_offer():
+    got = measured()
+    got["video"] = Measured(offered_kbps=5000, received_kbps=4800.0)  # a host's access link let less out
+    assert judge(S, ALLOCATED, {}, got)[1] == []
+
+
+def test_without_a_market_only_failures_count():
+    got = measured(video=10.0)
+    outcomes, problems = judge(S, {}, {}, got, market=False)
+    assert problems == [] and outcomes[0].allocated_kbps is None
+
+
+def test_rates_are_judged_as_emulated():
+    s = load_scenario("topologies/library/abilene.yaml")  # scale 0.001
+    d = s.demands[0]
+    got = {d.id: Measured(offered_kbps=8000, received_kbps=3950.0)}
+    outcomes, problems = judge(s, {d.id: 4_000_000}, {}, got)
+    assert outcomes[0].allocated_kbps == 4000 and problems == []
