@@ -27,7 +27,7 @@ demo: setup
 test: setup unit integration
 
 unit: venv
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q --doctest-modules tests/unit topologies controller dataplane openisp
 
 integration: setup
 	$(BIN)/python -m pytest -q -m integration tests/integration

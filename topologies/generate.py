@@ -6,9 +6,9 @@ validation as a hand-written file.  Everything random comes from ``seed``.
 
 >>> from topologies.loader import build_scenario
 >>> data = generate_world(backbones=2, backbone_switches=3, last_miles=3, hosts_per_last_mile=2,
-...                       demands=4, seed=1)
+...                       content=0, demands=4, seed=1)
 >>> s = build_scenario(data, {}, "<generated>")
->>> (len(s.switches), len(s.hosts), len(s.demands))
+>>> (len(s.switches), len(s.hosts), len(s.demands))  # 2 x 3 backbone switches, 3 last miles, 3 x 2 hosts
 (9, 6, 4)
 """
 from __future__ import annotations

@@ -16,13 +16,11 @@ goes on; a process whose parent was killed outright stops by itself within
 10 ms (:class:`~dataplane.traffic.procs.StopFlag`).  A host whose program fails
 spoils only its own flows' rows.
 
-Example
--------
->>> from dataplane.traffic import run_traffic, split_demand  # doctest: +SKIP
->>> result = run_traffic({"h1": net.get("h1"), "h4": net.get("h4")},
-...                      split_demand(template, 16), seconds=3)  # doctest: +SKIP
->>> result.demand("ana-dev").received_kbps  # doctest: +SKIP
-2991.4
+Example (it needs a running network, so it is not a doctest)::
+
+    from dataplane.traffic import run_traffic, split_demand
+    result = run_traffic({"h1": net.get("h1"), "h4": net.get("h4")}, split_demand(template, 16), seconds=3)
+    result.demand("ana-dev").received_kbps   # 2991.4
 """
 from __future__ import annotations
 

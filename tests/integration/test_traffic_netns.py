@@ -225,7 +225,10 @@ def test_an_exception_inside_leaves_no_process_behind(pair, tmp_path):
 
 
 ORCHESTRATOR = textwrap.dedent("""
-    import json, subprocess, sys
+    import json, signal, subprocess, sys
+    # A parent that ignored SIGINT (a background job, some CI runners) passes that on;
+    # this stands for a program that wants Ctrl-C, as `openisp run` does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {root!r})
     from dataplane.traffic import FlowSpec, run_traffic
 
