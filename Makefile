@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= topologies/default.yaml
 
-.PHONY: setup system venv demo test unit integration bench doctor check clean
+.PHONY: setup system venv demo test unit integration bench doctor check clean mutants
 
 setup: system venv
 
@@ -38,6 +38,10 @@ bench: setup
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/traffic.py
 
+# Mutation testing of the pure core (not in CI: about an hour on 2 cores).
+mutants: venv
+	bash scripts/mutants.sh
+
 doctor: venv
 	$(BIN)/openisp doctor
 
@@ -45,4 +49,4 @@ check: venv
 	$(BIN)/openisp check topologies/default.yaml topologies/library/*.yaml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info .mutants
