@@ -32,10 +32,10 @@ TICK_S = 0.1
 class OpenIspApp(app_manager.OSKenApp):
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
 
-    def __init__(self, *args, core: ControllerCore, clock=time.monotonic, **kwargs):
+    def __init__(self, *args, core: ControllerCore, lock=None, clock=time.monotonic, **kwargs):
         super().__init__(*args, **kwargs)
         self.core, self.clock = core, clock
-        self.lock = threading.Lock()  # handlers and the ticker call the core one at a time
+        self.lock = lock or threading.Lock()  # handlers, the ticker and HTTP actions call the core one at a time
         self.datapaths: dict[int, object] = {}
         self.barriers: dict[tuple[int, int], int] = {}  # (dpid, xid) -> the core's token
         self.threads.append(hub.spawn(self._ticker))

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from topologies.errors import OpenIspError
 from topologies.model import Scenario
+from topologies.timeline import apply_market_event, market_events
 
 from . import cookies
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
@@ -98,19 +99,24 @@ class ControllerCore:
         self._next_stats = now + settings.stats_s
         self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
                         for p in scenario.graph.ports() if p.kind == "link"}
-        self.current = self._plan(0)
+        self.market = scenario  # the offers and demands in force (the timeline changes them)
+        self.pending_events = list(market_events(scenario))
+        self.timeline_start: float | None = None
+        self.current = self._plan(0, "start", now)
 
     # --- planning -------------------------------------------------------------
-    def _plan(self, epoch: int) -> EpochPlan:
-        plan = self.planner(epoch, frozenset(self.down))
+    def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
+        down = frozenset(self.down)
+        plan = (self.planner(epoch, down) if self.market is self.scenario
+                else self.planner(epoch, down, scenario=self.market))
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
-                              plan.source_port_slices)
+                              plan.source_port_slices, reason=reason, at=now)
         return plan
 
-    def _replan(self, reason: str) -> Ops:
+    def _replan(self, reason: str, now: float = 0.0) -> Ops:
         """Clear the market again for the links in service; move every switch make-before-break."""
         try:
-            plan = self._plan(self.epoch + 1)
+            plan = self._plan(self.epoch + 1, reason, now)
         except OpenIspError as exc:  # the switches keep the last plan that could be made
             self.status.note(f"epoch {self.epoch + 1} ({reason}): kept epoch {self.epoch}'s plan: {exc}")
             return {}
@@ -168,7 +174,7 @@ class ControllerCore:
             # A restarted controller takes the epoch the switches run, so an unchanged
             # market gives an identical plan and nothing is reinstalled.
             try:
-                self.current, self.epoch = self._plan(epoch), epoch
+                self.current, self.epoch = self._plan(epoch, "adopted from the switches", 0.0), epoch
             except OpenIspError as exc:
                 self.status.note(f"could not adopt the switches' epoch {epoch}: {exc}")
         self.adopted = True
@@ -194,7 +200,7 @@ class ControllerCore:
         if link is None or is_down == (link in self.down):
             return {}  # not a link port, or the other end already told us
         (self.down.add if is_down else self.down.discard)(link)
-        return self._replan(f"link {link} {'down' if is_down else 'up'}")
+        return self._replan(f"link {link} {'down' if is_down else 'up'}", now)
 
     def error(self, dpid: int, kind: int, code: int, now: float) -> Ops:
         self.status.error(f"switch {dpid:#x} refused a message: type={kind} code={code}")
@@ -206,13 +212,36 @@ class ControllerCore:
         return {} if reply is None else {dpid: [SendArp(in_port, reply)]}
 
     # --- time -------------------------------------------------------------------
+    def start_timeline(self, start: float, now: float) -> Ops:
+        """The run's traffic starts at ``start`` (the same clock as ``now``): market events of
+        the timeline fall due from then on."""
+        self.timeline_start = start
+        return {}
+
+    def _due_events(self, now: float) -> list[str]:
+        """Apply the market events that are due; what each did, for the re-plan's reason."""
+        done = []
+        while self.pending_events and self.timeline_start is not None \
+                and now >= self.timeline_start + self.pending_events[0].at_s:
+            event = self.pending_events.pop(0)
+            try:
+                self.market = apply_market_event(self.market, event)
+                done.append(f"{event.action} {event.target}")
+            except OpenIspError as exc:
+                self.status.note(f"timeline at {event.at_s:g} s: skipped: {exc}")
+        return done
+
     def tick(self, now: float) -> Ops:
-        """Whatever is due: the next epoch's clearing, a poll of every switch's counters."""
+        """Whatever is due: timeline events and the next epoch's clearing, a poll of every
+        switch's counters."""
         out: Ops = {}
+        events = self._due_events(now)
+        if events:
+            out = self._replan("timeline: " + ", ".join(events), now)
+        elif self.settings.epoch_s > 0 and now >= self._next_epoch and self.switches:
+            out = self._replan("epoch", now)
         if self.settings.epoch_s > 0 and now >= self._next_epoch:
             self._next_epoch = now + self.settings.epoch_s
-            if self.switches:
-                out = self._replan("epoch")
         if self.settings.stats_s > 0 and now >= self._next_stats:
             self._next_stats = now + self.settings.stats_s
             for dpid, st in self.switches.items():
@@ -254,7 +283,7 @@ class ControllerCore:
     def _count_flows(self, dpid: int, stats: list[FlowStat]) -> None:
         kinds: dict[str, int] = {}
         demands: dict[str, list[int]] = {}
-        names = [d.id for d in self.scenario.demands]
+        names = [d.id for d in self.market.demands]
         for s in stats:
             kind = cookies.kind_of(s.cookie)
             kinds[kind] = kinds.get(kind, 0) + s.packets

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 
 from topologies.loader import load_scenario
 
@@ -20,8 +22,9 @@ DEFAULT_OFP_PORT = 6653
 DEFAULT_STATUS_PORT = 8661
 
 
-def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1") -> None:
-    """Run the os-ken app around ``core`` until the process is stopped."""
+def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", lock=None) -> None:
+    """Run the os-ken app around ``core`` until the process is stopped; ``lock`` serialises
+    every call into the core (the app's handlers, its ticker and the HTTP actions)."""
     os.environ.setdefault("OSKEN_HUB_TYPE", "native")
     from os_ken import cfg
     from os_ken.base.app_manager import AppManager
@@ -30,7 +33,7 @@ def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1") -> 
     cfg.CONF(args=[f"--ofp-listen-host={host}", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")
     manager = AppManager.get_instance()
     manager.load_apps(["controller.app"])
-    threads = manager.instantiate_apps(core=core, **manager.create_contexts())
+    threads = manager.instantiate_apps(core=core, lock=lock or threading.Lock(), **manager.create_contexts())
     try:
         hub.joinall(threads)
     finally:
@@ -40,18 +43,24 @@ def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1") -> 
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
                    host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
                    mechanism: str | None = None, epoch_s: float | None = None) -> None:
-    import time
-
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scenario = load_scenario(scenario_path)
     settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s)
     core = ControllerCore(scenario, make_planner(scenario, planner, mechanism), settings, now=time.monotonic())
-    server = serve_status(core.status, status_port, host)
+    lock = threading.Lock()
+
+    def start_timeline(body: dict) -> dict:
+        start = float(body["start"])
+        with lock:
+            core.start_timeline(start, now=time.monotonic())
+        return {"timeline_start": start, "market_events": len(core.pending_events)}
+
+    server = serve_status(core.status, status_port, host, actions={"/timeline": start_timeline})
     logging.getLogger("openisp.controller").info(
         "controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
         scenario.name, host, ofp_port, host, status_port)
     try:
-        serve_core(core, ofp_port, host)
+        serve_core(core, ofp_port, host, lock)
     finally:
         server.shutdown()

@@ -1,7 +1,9 @@
 """What one clearing decides: the rule plan, and per demand its paths and allocation.
 
 The controller core calls a planner ``(epoch, links down) -> EpochPlan`` at
-start, every epoch and whenever a link goes down or comes back;
+start, every epoch and whenever a link goes down or comes back, and
+``(epoch, links down, scenario=...)`` once the market's offers and demands
+differ from the scenario file's (a timeline event, a participant's bid);
 :func:`make_planner` builds the one for a scenario.
 
 >>> from topologies.loader import load_scenario
@@ -34,7 +36,8 @@ class EpochPlan:
     source_port_slices: int = 0
 
 
-Planner = Callable[[int, frozenset], EpochPlan]
+#: ``(epoch, links down[, scenario=the market as it is now]) -> EpochPlan``
+Planner = Callable[..., EpochPlan]
 
 
 def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None = None, epoch: int = 0,
@@ -63,5 +66,10 @@ def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None =
 
 
 def make_planner(scenario: Scenario, plan: str = "market", mechanism: str | None = None) -> Planner:
-    """The planner the core calls: ``(epoch, links down) -> EpochPlan``."""
-    return lambda epoch, down: build_plan(scenario, plan, mechanism, epoch, frozenset(down))
+    """The planner the core calls: ``(epoch, links down, scenario=None) -> EpochPlan``; without a
+    scenario it plans the one it was made for."""
+    def planner(epoch: int, down: frozenset, scenario: Scenario | None = None) -> EpochPlan:
+        return build_plan(scenario or base, plan, mechanism, epoch, frozenset(down))
+
+    base = scenario
+    return planner

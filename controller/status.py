@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 #: Sections of ``counters`` in the snapshot, each keyed by a name from the scenario.
 COUNTER_SECTIONS = ("demands", "links", "hosts", "flow_kinds")
+#: How many past plans ``history`` keeps.
+HISTORY = 500
 
 
 class ControllerStatus:
@@ -39,6 +41,7 @@ class ControllerStatus:
         self._switches: dict[int, dict] = {}
         self.errors: list[str] = []
         self.notes: list[str] = []
+        self.history: list[dict] = []
 
     def connected(self, dpid: int) -> None:
         with self._lock:
@@ -62,10 +65,16 @@ class ControllerStatus:
                 self._switches[dpid]["acknowledged"] = False
 
     def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str],
-                  path_kbps: dict | None = None, source_port_slices: int = 0) -> None:
+                  path_kbps: dict | None = None, source_port_slices: int = 0, reason: str = "",
+                  at: float | None = None) -> None:
+        """A new plan; ``at`` is when it was made, on the machine's monotonic clock (a run's
+        processes share it), kept in the history with the allocations and the reason."""
         with self._lock:
             self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
             self.path_kbps, self.source_port_slices = dict(path_kbps or {}), source_port_slices
+            self.history.append({"epoch": epoch, "at": at, "reason": reason, "allocated_kbps": dict(allocated),
+                                 "links_down": list(down)})
+            del self.history[:-HISTORY]
 
     def reconciled(self, dpid: int, unchanged: int, added: int, removed: int) -> None:
         """What a (re)connect did: flows kept as they were, installed, removed."""
@@ -100,24 +109,54 @@ class ControllerStatus:
                     "switches": switches, "errors": list(self.errors), "notes": list(self.notes),
                     "paths": self.paths, "allocated_kbps": self.allocated, "path_kbps": self.path_kbps,
                     "source_port_slices": self.source_port_slices,
-                    "epoch": self.epoch, "links_down": self.down,
+                    "epoch": self.epoch, "links_down": self.down, "history": list(self.history),
                     "counters": json.loads(json.dumps(self._counters))}
 
 
-def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """Serve ``GET /status`` in a daemon thread; returns the server (``shutdown()`` stops it)."""
+MAX_BODY = 4096
+
+
+def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1",
+                 actions: dict | None = None) -> ThreadingHTTPServer:
+    """Serve ``GET /status`` in a daemon thread; returns the server (``shutdown()`` stops it).
+
+    ``actions`` maps a path to a function of the posted JSON object returning a
+    JSON object: ``POST /timeline {"start": t}`` tells the controller when the
+    run's traffic starts, so it plays the timeline's market events on the run's clock.
+    """
+    actions = dict(actions or {})
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            if self.path.rstrip("/") != "/status":
-                self.send_error(404, "try /status")
-                return
-            body = json.dumps(status.snapshot()).encode()
-            self.send_response(200)
+        def _reply(self, code: int, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            if self.path.rstrip("/") != "/status":
+                self.send_error(404, "try /status")
+                return
+            self._reply(200, status.snapshot())
+
+        def do_POST(self):  # noqa: N802
+            action = actions.get(self.path.rstrip("/"))
+            if action is None:
+                self.send_error(404, f"no such action (known: {', '.join(sorted(actions)) or 'none'})")
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if not 0 < length <= MAX_BODY:
+                self.send_error(400, f"a JSON object of at most {MAX_BODY} bytes, please")
+                return
+            try:
+                payload = json.loads(self.rfile.read(length))
+                if not isinstance(payload, dict):
+                    raise ValueError("not an object")
+                self._reply(200, action(payload))
+            except (ValueError, TypeError, KeyError) as exc:
+                self._reply(400, {"error": str(exc)})
 
         def log_message(self, *args):  # keep the controller's log for OpenFlow events
             pass

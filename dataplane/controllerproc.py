@@ -62,6 +62,17 @@ class ControllerProcess:
         except (urllib.error.URLError, OSError, ValueError):
             return None
 
+    def post(self, path: str, body: dict) -> dict:
+        """POST a JSON object to one of the controller's actions (``/timeline``)."""
+        url = f"http://127.0.0.1:{self.status_port}{path}"
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise DataplaneError(f"the controller did not take {path}: {exc}") from None
+
     def wait_ready(self, timeout_s: float, progress: Callable[[str], None] = lambda _: None,
                    clock: Callable[[], float] = time.monotonic) -> dict:
         """Block until every switch is connected and has acknowledged its plan."""

@@ -32,16 +32,19 @@ RECEIVER_PORT = 5201
 
 def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
                  flows_for: Callable[[str], int] = lambda demand: FLOWS_PER_DEMAND,
-                 frame_bytes: int = 1200) -> list[FlowSpec]:
-    """The flows of every demand in ``offered`` (emulated kbps), for ``seconds``."""
+                 frame_bytes: int = 1200, windows: dict[str, tuple[float, float]] | None = None,
+                 demands=None) -> list[FlowSpec]:
+    """The flows of every demand in ``offered`` (emulated kbps), for ``seconds``, or within the
+    demand's ``windows`` (start, stop) when given; ``demands`` defaults to the scenario's."""
     flows, next_id = [], 1
-    for d in scenario.demands:
+    for d in (scenario.demands if demands is None else demands):
         if d.id not in offered:
             continue
+        start, stop = (windows or {}).get(d.id, (0.0, seconds))
         src, dst = scenario.host[d.src], scenario.host[d.dst]
         template = FlowSpec(flow_id=next_id, demand=d.id, src_host=src.name, dst_host=dst.name, src_ip=str(src.ip),
                             dst_ip=str(dst.ip), src_mac=src.mac, dst_mac=dst.mac, src_port=FIRST_SOURCE_PORT,
-                            dst_port=RECEIVER_PORT, rate_kbps=offered[d.id], stop_s=seconds,
+                            dst_port=RECEIVER_PORT, rate_kbps=offered[d.id], start_s=start, stop_s=stop,
                             interface=f"{src.name}-eth0", frame_bytes=frame_bytes)
         mine = split_demand(template, flows_for(d.id))
         flows += mine
@@ -51,12 +54,13 @@ def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
 
 def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], seconds: float,
                             flows_for: Callable[[str], int] = lambda demand: FLOWS_PER_DEMAND,
-                            workdir: str | Path | None = None) -> dict[str, Measured]:
+                            workdir: str | Path | None = None, windows: dict | None = None, demands=None,
+                            on_start: Callable[[float], None] = lambda start: None) -> dict[str, Measured]:
     """Send every demand's flows at once for ``seconds`` (they start :data:`LEAD_S` after the
-    call); what each demand received."""
-    flows = demand_flows(scenario, offered, seconds, flows_for)
+    call; ``on_start`` is told when, on the monotonic clock); what each demand received."""
+    flows = demand_flows(scenario, offered, seconds, flows_for, windows=windows, demands=demands)
     hosts = {h: net.get(h) for h in {f.src_host for f in flows} | {f.dst_host for f in flows}}
-    result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S)
+    result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S, on_start=on_start)
     return {m.demand: Measured(offered_kbps=m.offered_kbps, received_kbps=m.received_kbps,
                                loss_percent=m.loss_percent, flows=m.flows, delay_ms=m.delay_mean_ms,
                                delay_p99_ms=m.delay_p99_ms, jitter_ms=m.jitter_ms,

@@ -21,29 +21,7 @@ from topologies.units import format_rate
 
 from .controllerproc import ControllerProcess
 from .teardown import leftovers, sweep
-from .verdict import DemandOutcome, Measured, judge
-
-
-def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
-    """What a run sends for a demand (emulated kbps): twice its allocation, so the
-    meter shows; its max rate when the market gave it nothing, or when there is no market.
-
-    What a host sends above its allocations shares the spare room of its access
-    link: a host cannot push more through its own link than it carries, and the
-    overload would be dropped at its own interface, before any meter, unevenly
-    among its flows.
-    """
-    def wants(d) -> int:
-        kbps = allocated.get(d.id, 0)
-        return 2 * kbps if kbps > 0 else d.max_kbps
-
-    mine = [d for d in scenario.demands if d.src == demand.src]
-    base = sum(allocated.get(d.id, 0) for d in mine)
-    extra = sum(wants(d) - allocated.get(d.id, 0) for d in mine)
-    spare = max(0, scenario.host[demand.src].access_kbps - base)
-    share = min(1.0, spare / extra) if extra else 1.0
-    kbps = allocated.get(demand.id, 0)
-    return scenario.emulation.emulated_kbps(kbps + round((wants(demand) - kbps) * share))
+from .verdict import DemandOutcome
 
 
 def format_table(outcomes: list[DemandOutcome]) -> str:
@@ -105,9 +83,9 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
     {demand: Measured}`` replaces the project's generators (tests use it).
     """
-    from .measure import FLOWS_PER_DEMAND, measure_with_generators
     from .network import new_network, start_network
     from .probes import all_pairs_ping
+    from .traffic_phase import run_traffic_phase
 
     scenario = load_scenario(path)
     run_dir = Path(runs_dir) / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -137,28 +115,8 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
                                       "failed": [list(p) for p in reach.failed]}
             problems += [f"unreachable: {src} -> {dst}" for src, dst in reach.failed]
             if scenario.demands:
-                market = plan == "market"
-                allocated = status.get("allocated_kbps") or {}
-                offered = {d.id: offered_rate(scenario, d, allocated if market else {}) for d in scenario.demands}
-                out(f"traffic: {flow_seconds} s, every demand at once, at "
-                    + ("twice its allocation (its max rate if it won nothing), within its host's access link"
-                       if market else "its max rate, within its host's access link"))
-                if scenario.emulation.scale != 1.0:
-                    out(f"  rates below are emulated: real rates x {scenario.emulation.scale:g} (emulation.scale)")
-                slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
-                split = {d for d, p in status.get("path_kbps", {}).items() if len(p) > 1}
-                if flows:
-                    out(f"  {flows} UDP flows per demand, from the project's generators, measured at their receivers")
-                else:
-                    out(f"  {FLOWS_PER_DEMAND} UDP flows per demand ({slices} for a demand split over several "
-                        "paths), from the project's generators, measured at their receivers")
-                if measure is None:
-                    measured = measure_with_generators(
-                        net, scenario, offered, flow_seconds, workdir=run_dir / "traffic",
-                        flows_for=lambda d: flows or (slices if d in split else FLOWS_PER_DEMAND))
-                else:
-                    measured = measure(net, scenario, offered, flow_seconds)
-                outcomes, broken = judge(scenario, allocated, status.get("paths", {}), measured, market)
+                outcomes, broken, report["traffic"] = run_traffic_phase(
+                    net, scenario, controller, status, plan, flow_seconds, flows, run_dir, out, measure)
                 out(format_table(outcomes))
                 report["demands"] = [o.to_json() for o in outcomes]
                 problems += broken

@@ -63,14 +63,19 @@ def _short(kbps: float) -> str:
 
 
 def judge(scenario: Scenario, allocated: dict[str, int], paths: dict[str, list[list[str]]],
-          measured: dict[str, Measured], market: bool = True) -> tuple[list[DemandOutcome], list[str]]:
+          measured: dict[str, Measured], market: bool = True, whole_window: bool = True,
+          demands=None) -> tuple[list[DemandOutcome], list[str]]:
     """Outcomes per demand (in scenario order) and every broken promise, one line each.
 
-    ``allocated`` is in real kbps, as the market reports it; it is scaled here.
+    ``allocated`` is in real kbps, as the market reports it; it is scaled here.  When the
+    plan changed during the traffic (``whole_window=False``), rates are judged second by
+    second by :func:`judge_over_time` instead, and only failed measurements count here.
+    ``demands`` defaults to the scenario's (a timeline may add some).
     """
     emulate = scenario.emulation.emulated_kbps
+    market_checks = market and whole_window
     outcomes, problems = [], []
-    for d in scenario.demands:
+    for d in (scenario.demands if demands is None else demands):
         m = measured.get(d.id)
         if m is None:
             continue
@@ -80,7 +85,7 @@ def judge(scenario: Scenario, allocated: dict[str, int], paths: dict[str, list[l
         mine = []
         if m.error or m.received_kbps is None:
             mine.append(f"{d.id}: measurement failed: {m.error or 'no result'}")
-        elif market and alloc:
+        elif market_checks and alloc:
             want = min(alloc, m.offered_kbps)
             if m.received_kbps < TOLERANCE * want:
                 mine.append(f"{d.id}: received {_short(m.received_kbps)} of its {_short(want)} allocation "
@@ -89,7 +94,7 @@ def judge(scenario: Scenario, allocated: dict[str, int], paths: dict[str, list[l
                 mine.append(f"{d.id}: floor of {_short(floor)} not met: received {_short(m.received_kbps)}")
         outcomes.append(DemandOutcome(d.id, d.src, d.dst, paths.get(d.id, []), alloc, floor, m, tuple(mine)))
         problems += mine
-    if market:
+    if market_checks:
         problems += _universal_floors(scenario, outcomes)
     return outcomes, problems
 
@@ -110,3 +115,51 @@ def _universal_floors(scenario: Scenario, outcomes: list[DemandOutcome]) -> list
         if got < TOLERANCE * want:
             out.append(f"host {host.name}: universal floor of {_short(want)} not met: its demands received {_short(got)}")
     return out
+
+
+def allocation_at(plans: list[tuple[float, dict]], t: float) -> dict:
+    """The allocations in force at ``t``: those of the last plan made at or before it."""
+    current: dict = {}
+    for at, allocated in plans:
+        if at > t:
+            break
+        current = allocated
+    return current
+
+
+def judge_over_time(scenario: Scenario, measured: dict[str, Measured], offered: dict[str, int],
+                    windows: dict[str, tuple[float, float]], plans: list[tuple[float, dict]],
+                    changes: list[float]) -> list[str]:
+    """When plans change during the traffic (a timeline, epochs): each second of each demand
+    against the allocation in force then.
+
+    ``plans`` are ``(seconds from the traffic's start, real kbps per demand)`` in time
+    order, the first before the start; ``changes`` the seconds at which the network
+    changed (a link cut, a new plan).  A second is judged when the demand was sending
+    the whole second and the one before (the first and last seconds ramp), and nothing
+    changed during it or the second before (the switches converge in tens of
+    milliseconds; a one-second grace is generous).  One line per demand that fell
+    short, with how often and its worst second.
+    """
+    emulate = scenario.emulation.emulated_kbps
+    problems = []
+    for demand, m in measured.items():
+        start, stop = windows.get(demand, (0.0, len(m.received_kbps_per_s)))
+        bad, judged, worst = 0, 0, None
+        for i, got in enumerate(m.received_kbps_per_s):
+            if i < start + 1 or i + 2 > stop or any(i - 1 <= c < i + 1 for c in changes):
+                continue
+            kbps = allocation_at(plans, i).get(demand, 0)
+            want = min(emulate(kbps), m.offered_kbps) if kbps else 0
+            if want <= 0:
+                continue
+            judged += 1
+            if got < TOLERANCE * want:
+                bad += 1
+                if worst is None or got / want < worst[1] / worst[2]:
+                    worst = (i, got, want)
+        if bad:
+            i, got, want = worst
+            problems.append(f"{demand}: under {100 * TOLERANCE:.0f}% of its allocation in {bad} of {judged} "
+                            f"seconds (worst: second {i}, {_short(got)} of {_short(want)})")
+    return problems

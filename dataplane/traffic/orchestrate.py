@@ -50,12 +50,15 @@ class PopenHost(Protocol):
 def run_traffic(hosts: Mapping[str, PopenHost], flows: Iterable[FlowSpec], seconds: float, *,
                 workdir: str | Path | None = None, python: str = sys.executable, lead_s: float = 2.0,
                 ready_timeout_s: float = 10.0, drain_s: float = 0.5, grace_s: float = 5.0,
-                progress: Callable[[str], None] = lambda _: None) -> TrafficResult:
+                progress: Callable[[str], None] = lambda _: None,
+                on_start: Callable[[float], None] = lambda start_s: None) -> TrafficResult:
     """Send ``flows`` for ``seconds`` between ``hosts``; return what was sent and received.
 
     ``lead_s`` is the time between starting the receivers and the common
     start (the generators import scapy and build frames meanwhile);
-    ``drain_s`` the time frames in flight get after the last generator ends.
+    ``drain_s`` the time frames in flight get after the last generator ends;
+    ``on_start`` is told the common start (monotonic seconds) before any program
+    starts, so a caller can play events on the same clock.
     Raises :class:`TrafficError` for invalid input only.
     """
     flows = tuple(flows)
@@ -66,7 +69,7 @@ def run_traffic(hosts: Mapping[str, PopenHost], flows: Iterable[FlowSpec], secon
     started: list[subprocess.Popen] = []
     try:
         return _run(hosts, flows, seconds, work, python, lead_s, ready_timeout_s, drain_s, grace_s,
-                    progress, started)
+                    progress, started, on_start)
     finally:  # on success everything has exited already; on any exception this ends it
         for proc in started:
             kill_group(proc, signal.SIGKILL)
@@ -103,9 +106,10 @@ def _by(flows, attr: str) -> dict[str, tuple[FlowSpec, ...]]:
 
 
 def _run(hosts, flows, seconds, work, python, lead_s, ready_timeout_s, drain_s, grace_s, progress,
-         started) -> TrafficResult:
+         started, on_start) -> TrafficResult:
     start_ns = time.monotonic_ns() + int(lead_s * 1e9)
     end_ns = start_ns + int(seconds * 1e9)
+    on_start(start_ns / 1e9)
     receivers: dict[str, subprocess.Popen] = {}
     reports_r: dict[str, dict | str] = {}
     reports_g: dict[str, dict | str] = {}

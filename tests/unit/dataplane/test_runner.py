@@ -16,14 +16,14 @@ def test_table_has_a_row_per_demand_with_path_rate_and_verdict():
 
 
 def test_runs_offer_twice_the_allocation_or_the_max_rate():
-    from dataplane.runner import offered_rate
+    from dataplane.traffic_phase import offered_rate
 
     assert offered_rate(S, S.demand["ana-dev"], {"ana-dev": 2000}) == 4000
     assert offered_rate(S, S.demand["ana-dev"], {}) == S.demand["ana-dev"].max_kbps
 
 
 def test_runs_offer_no_more_than_the_senders_access_link_carries():
-    from dataplane.runner import offered_rate
+    from dataplane.traffic_phase import offered_rate
 
     abilene = load_scenario("topologies/library/abilene.yaml")  # uw1: 10 Gbps access, two demands
     alloc = {"uw-nyu": 2_000_000, "uw-cu": 6_000_000}
@@ -33,7 +33,7 @@ def test_runs_offer_no_more_than_the_senders_access_link_carries():
 
 
 def test_scaled_worlds_offer_and_show_emulated_rates():
-    from dataplane.runner import offered_rate
+    from dataplane.traffic_phase import offered_rate
 
     abilene = load_scenario("topologies/library/abilene.yaml")
     d = abilene.demand["rice-nyu"]

@@ -103,7 +103,8 @@ def test_a_workdir_of_its_own_is_removed(tmp_path, monkeypatch):
 def test_a_failed_receiver_spoils_only_its_flows(tmp_path, behaviour, words):
     other = FlowSpec(**{**FLOW.to_dict(), "flow_id": 2, "demand": "e", "dst_host": "c", "dst_ip": "198.18.0.3"})
     hosts = {"a": FakeHost(), "b": FakeHost(behaviour), "c": FakeHost()}
-    result = run_traffic(hosts, [FLOW, other], 1.0, workdir=tmp_path, **{**FAST, "ready_timeout_s": 0.5})
+    # Long enough for the healthy receivers to start on a busy machine, short for the one never ready.
+    result = run_traffic(hosts, [FLOW, other], 1.0, workdir=tmp_path, **{**FAST, "ready_timeout_s": 2.5})
     bad, good = result.flow(1), result.flow(2)
     assert bad.error.startswith("receiver b: ") and words in bad.error and bad.received is None
     assert bad.sent.packets == 10  # the generator's half is still there

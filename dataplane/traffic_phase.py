@@ -1,0 +1,121 @@
+"""The traffic phase of a run: every demand's flows, the timeline played, the result judged.
+
+Each demand sends from its start to its stop (the timeline may add or withdraw
+demands), at twice its allocation; the runner cuts and restores links at their
+seconds while the controller plays the market events, both from the traffic's
+common start.  When the plan changed during the traffic, each second is judged
+against the allocation in force then (:func:`dataplane.verdict.judge_over_time`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from topologies.model import Scenario
+from topologies.timeline import demand_windows, link_events, market_events, timeline_seconds
+from topologies.units import format_rate
+
+from .measure import FLOWS_PER_DEMAND, measure_with_generators
+from .timeline import LinkPlayer
+from .verdict import DemandOutcome, judge, judge_over_time
+
+
+def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
+    """What a run sends for a demand (emulated kbps): twice its allocation, so the
+    meter shows; its max rate when the market gave it nothing, or when there is no market.
+
+    What a host sends above its allocations shares the spare room of its access
+    link: a host cannot push more through its own link than it carries, and the
+    overload would be dropped at its own interface, before any meter, unevenly
+    among its flows.
+    """
+    def wants(d) -> int:
+        kbps = allocated.get(d.id, 0)
+        return 2 * kbps if kbps > 0 else d.max_kbps
+
+    mine = [d for d in scenario.demands if d.src == demand.src]
+    base = sum(allocated.get(d.id, 0) for d in mine)
+    extra = sum(wants(d) - allocated.get(d.id, 0) for d in mine)
+    spare = max(0, scenario.host[demand.src].access_kbps - base)
+    share = min(1.0, spare / extra) if extra else 1.0
+    kbps = allocated.get(demand.id, 0)
+    return scenario.emulation.emulated_kbps(kbps + round((wants(demand) - kbps) * share))
+
+
+def all_demands(scenario: Scenario) -> list:
+    """The scenario's demands and those its timeline adds."""
+    return [*scenario.demands, *(e.params["demand"] for e in scenario.timeline if e.action == "demand_add")]
+
+
+def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: str, seconds: int,
+                      flows: int | None, run_dir: Path, out: Callable[[str], None],
+                      measure: Callable | None = None) -> tuple[list[DemandOutcome], list[str], dict]:
+    """Send, play, measure and judge; the outcomes, the broken promises and the report's part."""
+    market = plan == "market"
+    allocated = status.get("allocated_kbps") or {}
+    demands = all_demands(scenario)
+    offered = {d.id: offered_rate(scenario, d, allocated if market else {}) if d in scenario.demands
+               else scenario.emulation.emulated_kbps(min(d.max_kbps, scenario.host[d.src].access_kbps))
+               for d in demands}
+    if scenario.timeline:
+        seconds = max(seconds, int(timeline_seconds(scenario)) + 1)
+    windows = demand_windows(scenario, seconds)
+    out(f"traffic: {seconds} s, every demand at once, at "
+        + ("twice its allocation (its max rate if it won nothing), within its host's access link"
+           if market else "its max rate, within its host's access link"))
+    if scenario.emulation.scale != 1.0:
+        out(f"  rates below are emulated: real rates x {scenario.emulation.scale:g} (emulation.scale)")
+    slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
+    split = {d for d, p in status.get("path_kbps", {}).items() if len(p) > 1}
+    out(f"  {flows} UDP flows per demand" if flows else
+        f"  {FLOWS_PER_DEMAND} UDP flows per demand ({slices} for a demand split over several paths)")
+    for e in scenario.timeline:
+        out(f"  timeline: at {e.at_s:g} s {e.action.replace('_', ' ')} {e.target}")
+    player = LinkPlayer(scenario)
+    started: list[float] = []
+
+    def on_start(start: float) -> None:
+        started.append(start)
+        if market_events(scenario):
+            controller.post("/timeline", {"start": start})
+        player.start(start)
+
+    try:
+        if measure is None:
+            measured = measure_with_generators(
+                net, scenario, offered, seconds, workdir=run_dir / "traffic", windows=windows, demands=demands,
+                on_start=on_start, flows_for=lambda d: flows or (slices if d in split else FLOWS_PER_DEMAND))
+        else:
+            measured = measure(net, scenario, offered, seconds)
+    finally:
+        player.stop()
+    after = controller.status() or {}
+    start = started[0] if started else 0.0
+    plans = [(h["at"] - start, h["allocated_kbps"]) for h in after.get("history", []) if h.get("at") is not None]
+    changes = sorted({round(at, 3) for at, _ in plans if at >= 0} | {e.at_s for e in link_events(scenario)})
+    steady = not changes
+    outcomes, problems = judge(scenario, allocated, status.get("paths", {}), measured, market, whole_window=steady,
+                               demands=demands)
+    if market and not steady:
+        out(f"  the plan changed during the traffic at {', '.join(f'{c:g}' for c in changes)} s: "
+            "each second is judged against the allocation in force then")
+        problems += judge_over_time(scenario, measured, offered, windows, plans, changes)
+    report = {"seconds": seconds, "changes_s": changes,
+              "timeline": [{"at_s": at, "action": action, "target": target, "ok": ok}
+                           for at, action, target, ok in player.played]}
+    if not all(ok for *_, ok in player.played):
+        problems.append("a timeline link event could not be played: " +
+                        ", ".join(f"{a} {t}" for _, a, t, ok in player.played if not ok))
+    if changes:
+        out(format_seconds(measured, windows))
+    return outcomes, problems, report
+
+
+def format_seconds(measured: dict, windows: dict) -> str:
+    """Each demand's received rate second by second (a dot where it was not sending)."""
+    lines = ["received per second:"]
+    for demand, m in measured.items():
+        start, stop = windows.get(demand, (0, len(m.received_kbps_per_s)))
+        cells = [format_rate(round(x)) if start <= i < stop else "." for i, x in enumerate(m.received_kbps_per_s)]
+        lines.append(f"  {demand:<12} " + " ".join(f"{c:>9}" for c in cells))
+    return "\n".join(lines)
