@@ -27,11 +27,11 @@ from typing import NamedTuple
 
 from topologies.errors import OpenIspError
 from topologies.model import Scenario
-from topologies.timeline import apply_market_event, market_events
+from topologies.timeline import market_events
 
 from . import cookies
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
-from .planner import EpochPlan, Planner
+from .planner import EpochPlan, FileMarket, Planner
 from .proxyarp import arp_reply_for
 from .reconcile import held_epoch, reconcile
 from .ruleplan import RulePlan
@@ -87,10 +87,12 @@ class ControllerCore:
     """Events in, operations out; settings through the constructor, time through ``now``."""
 
     def __init__(self, scenario: Scenario, planner: Planner, settings: Settings = Settings(),
-                 status: ControllerStatus | None = None, now: float = 0.0):
+                 status: ControllerStatus | None = None, now: float = 0.0, market=None):
         self.scenario, self.planner, self.settings = scenario, planner, settings
         self.status = status or ControllerStatus({s.dpid: s.name for s in scenario.switches})
-        self.epoch = 0
+        #: Where each clearing's offers and demands come from, and where it is settled.
+        self.source = market or FileMarket(scenario)
+        self.epoch = self.source.first_epoch()
         self.down: set[str] = set()
         self.adopted = False  # whether this controller has chosen its epoch from the switches
         self.switches: dict[int, SwitchState] = {}
@@ -99,18 +101,23 @@ class ControllerCore:
         self._next_stats = now + settings.stats_s
         self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
                         for p in scenario.graph.ports() if p.kind == "link"}
-        self.market = scenario  # the offers and demands in force (the timeline changes them)
+        self.market = scenario  # the offers and demands of the plan in force
         self.pending_events = list(market_events(scenario))
         self.timeline_start: float | None = None
-        self.current = self._plan(0, "start", now)
+        self.current = self._plan(self.epoch, "start", now)
 
     # --- planning -------------------------------------------------------------
     def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
         down = frozenset(self.down)
-        plan = (self.planner(epoch, down) if self.market is self.scenario
-                else self.planner(epoch, down, scenario=self.market))
+        market = self.source.scenario()
+        plan = self.planner(epoch, down) if market is self.scenario else self.planner(epoch, down, scenario=market)
+        self.market = market
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
                               plan.source_port_slices, reason=reason, at=now)
+        try:
+            self.source.cleared(epoch, market, plan.result)
+        except OpenIspError as exc:  # the plan stands; the settlement's failure is reported
+            self.status.note(f"epoch {epoch}: not settled: {exc}")
         return plan
 
     def _replan(self, reason: str, now: float = 0.0) -> Ops:
@@ -225,7 +232,7 @@ class ControllerCore:
                 and now >= self.timeline_start + self.pending_events[0].at_s:
             event = self.pending_events.pop(0)
             try:
-                self.market = apply_market_event(self.market, event)
+                self.source.apply_event(event)
                 done.append(f"{event.action} {event.target}")
             except OpenIspError as exc:
                 self.status.note(f"timeline at {event.at_s:g} s: skipped: {exc}")

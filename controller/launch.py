@@ -42,12 +42,29 @@ def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", loc
 
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
                    host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
-                   mechanism: str | None = None, epoch_s: float | None = None) -> None:
+                   mechanism: str | None = None, epoch_s: float | None = None, stats_s: float = 5.0,
+                   run_dir: str | None = None, api_port: int | None = None) -> None:
+    """The controller in the foreground.  With ``run_dir``, the market runs as an exchange:
+    participants act through the API on 127.0.0.1:``api_port`` (tokens in ``run_dir``), and
+    every epoch is settled in the ledger there; a restart resumes from it."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log = logging.getLogger("openisp.controller")
     scenario = load_scenario(scenario_path)
-    settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s)
-    core = ControllerCore(scenario, make_planner(scenario, planner, mechanism), settings, now=time.monotonic())
+    settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s, stats_s=stats_s)
+    market, api = None, None
+    if run_dir is not None and planner == "market":
+        from .api.exchange import Exchange
+        from .planner import ExchangeMarket
+
+        exchange = Exchange.open(scenario_path, run_dir)
+        market = ExchangeMarket(exchange)
+        api = exchange.serve(api_port or 0)
+        log.info("participants' API on %s (tokens in %s/tokens), ledger %s/ledger.sqlite", api.url, run_dir, run_dir)
+    core = ControllerCore(scenario, make_planner(scenario, planner, mechanism), settings, now=time.monotonic(),
+                          market=market)
+    if api is not None:
+        core.status.api_url = api.url
     lock = threading.Lock()
 
     def start_timeline(body: dict) -> dict:
@@ -57,10 +74,11 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
         return {"timeline_start": start, "market_events": len(core.pending_events)}
 
     server = serve_status(core.status, status_port, host, actions={"/timeline": start_timeline})
-    logging.getLogger("openisp.controller").info(
-        "controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
-        scenario.name, host, ofp_port, host, status_port)
+    log.info("controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
+             scenario.name, host, ofp_port, host, status_port)
     try:
         serve_core(core, ofp_port, host, lock)
     finally:
         server.shutdown()
+        if api is not None:
+            api.stop()

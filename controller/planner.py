@@ -34,6 +34,8 @@ class EpochPlan:
     #: A demand with several paths spreads its flows by source port over this many
     #: slices (0: no spreading); a sender that wants an exact split uses this many ports.
     source_port_slices: int = 0
+    #: The market's clearing behind the plan (None without a market): payments, prices.
+    result: object = field(default=None, compare=False)
 
 
 #: ``(epoch, links down[, scenario=the market as it is now]) -> EpochPlan``
@@ -62,7 +64,7 @@ def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None =
     paths = {d.demand_id: [list(p.switches) for p in d.paths] for d in result.demands}
     path_kbps = {d: [p.kbps for p in ps] for d, ps in path_plan.demands.items()}
     return EpochPlan(market_plan(scenario, path_plan, epoch, down), paths, dict(path_plan.allocated_kbps), path_kbps,
-                     1 << SPLIT_BITS)
+                     1 << SPLIT_BITS, result)
 
 
 def make_planner(scenario: Scenario, plan: str = "market", mechanism: str | None = None) -> Planner:
@@ -73,3 +75,51 @@ def make_planner(scenario: Scenario, plan: str = "market", mechanism: str | None
 
     base = scenario
     return planner
+
+
+class FileMarket:
+    """The market as the scenario file has it; timeline events change it in memory.
+
+    The controller core asks its market source for the offers and demands of each
+    clearing, hands it the timeline's market events, and tells it what cleared.
+    :class:`ExchangeMarket` is the same with participants' API and a ledger behind it.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self._scenario = scenario
+
+    def first_epoch(self) -> int:
+        return 0
+
+    def scenario(self) -> Scenario:
+        return self._scenario
+
+    def apply_event(self, event) -> None:
+        from topologies.timeline import apply_market_event
+
+        self._scenario = apply_market_event(self._scenario, event)
+
+    def cleared(self, epoch: int, scenario: Scenario, result) -> None:
+        pass
+
+
+class ExchangeMarket:
+    """The market as participants leave it in the book of an exchange
+    (:class:`controller.api.exchange.Exchange`); each clearing is settled in its ledger
+    (at most once per epoch) and published to the API."""
+
+    def __init__(self, exchange):
+        self.exchange = exchange
+
+    def first_epoch(self) -> int:
+        return self.exchange.next_epoch()
+
+    def scenario(self) -> Scenario:
+        return self.exchange.book.scenario_for_next_epoch()
+
+    def apply_event(self, event) -> None:
+        self.exchange.book.apply_event(event)
+
+    def cleared(self, epoch: int, scenario: Scenario, result) -> None:
+        if result is not None:
+            self.exchange.record(epoch, scenario, result)

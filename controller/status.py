@@ -42,6 +42,7 @@ class ControllerStatus:
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.history: list[dict] = []
+        self.api_url = ""  # the participants' API, when the market runs as an exchange
 
     def connected(self, dpid: int) -> None:
         with self._lock:
@@ -110,6 +111,7 @@ class ControllerStatus:
                     "paths": self.paths, "allocated_kbps": self.allocated, "path_kbps": self.path_kbps,
                     "source_port_slices": self.source_port_slices,
                     "epoch": self.epoch, "links_down": self.down, "history": list(self.history),
+                    "api": self.api_url,
                     "counters": json.loads(json.dumps(self._counters))}
 
 

@@ -61,9 +61,16 @@ def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], se
     flows = demand_flows(scenario, offered, seconds, flows_for, windows=windows, demands=demands)
     hosts = {h: net.get(h) for h in {f.src_host for f in flows} | {f.dst_host for f in flows}}
     result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S, on_start=on_start)
+    counted: dict[str, list[int]] = {}
+    for f in result.flows:
+        if f.sent is not None and f.lost_packets is not None:
+            totals = counted.setdefault(f.flow.demand, [0, 0])
+            totals[0] += f.sent.packets
+            totals[1] += f.lost_packets
     return {m.demand: Measured(offered_kbps=m.offered_kbps, received_kbps=m.received_kbps,
                                loss_percent=m.loss_percent, flows=m.flows, delay_ms=m.delay_mean_ms,
                                delay_p99_ms=m.delay_p99_ms, jitter_ms=m.jitter_ms,
                                received_kbps_per_s=tuple(round(x, 1) for x in m.received_kbps_per_s),
-                               error=m.error)
+                               packets_sent=counted.get(m.demand, [None, None])[0],
+                               packets_lost=counted.get(m.demand, [None, None])[1], error=m.error)
             for m in result.demands}

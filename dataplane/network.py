@@ -20,7 +20,14 @@ from topologies.model import Scenario
 from .topo import ScenarioTopo
 
 
-def new_network(scenario: Scenario, ofp_port: int, quiet: bool = True) -> Mininet:
+def netem_available() -> bool:
+    """Whether the kernel has netem (link latency emulation), probed once in a namespace of its own."""
+    from .doctor import check_tc
+
+    return any(f.name == "tc netem" and f.ok for f in check_tc())
+
+
+def new_network(scenario: Scenario, ofp_port: int, quiet: bool = True, netem: bool = False) -> Mininet:
     """A Mininet network for ``scenario`` whose switches will dial 127.0.0.1:``ofp_port``; not built yet.
 
     Build it with :func:`start_network`; holding the object first lets a run
@@ -29,7 +36,7 @@ def new_network(scenario: Scenario, ofp_port: int, quiet: bool = True) -> Minine
     # Mininet reports tc's harmless "quantum is big" warning of every HTB class as
     # an error; the shaping itself works, so only critical messages pass.
     setLogLevel("critical" if quiet else "info")
-    net = Mininet(topo=ScenarioTopo(scenario), build=False, autoSetMacs=False, autoStaticArp=False,
+    net = Mininet(topo=ScenarioTopo(scenario, netem=netem), build=False, autoSetMacs=False, autoStaticArp=False,
                   controller=None, switch=OVSSwitch, link=TCLink, waitConnected=False)
     net.addController("c0", controller=RemoteController, ip="127.0.0.1", port=ofp_port)
     return net

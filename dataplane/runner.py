@@ -26,7 +26,8 @@ from .verdict import DemandOutcome
 
 def format_table(outcomes: list[DemandOutcome]) -> str:
     """The demand table: id, endpoints, paths, allocated, offered and received rate, loss, verdict."""
-    header = ("demand", "src -> dst", "path", "allocated", "offered", "received", "loss", "verdict")
+    header = ("demand", "src -> dst", "path", "allocated", "offered", "received", "loss", "delay ms",
+              "p99 ms", "jitter ms", "verdict")
     lines = []
     for o in outcomes:
         m = o.measured
@@ -35,8 +36,9 @@ def format_table(outcomes: list[DemandOutcome]) -> str:
         route = "; ".join(" > ".join(p) for p in o.paths) or "?"
         share = "-" if o.allocated_kbps is None else (format_rate(o.allocated_kbps) if o.allocated_kbps else "none")
         verdict = "ok" if not o.problems else "BROKEN"
+        ms = [("-" if x is None else f"{x:.2f}") for x in (m.delay_ms, m.delay_p99_ms, m.jitter_ms)]
         lines.append((o.demand, f"{o.src} -> {o.dst}", route, share, format_rate(m.offered_kbps), received,
-                      m.error[:40] if m.error else loss, verdict))
+                      m.error[:40] if m.error else loss, *ms, verdict))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
@@ -83,7 +85,7 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
     {demand: Measured}`` replaces the project's generators (tests use it).
     """
-    from .network import new_network, start_network
+    from .network import netem_available, new_network, start_network
     from .probes import all_pairs_ping
     from .traffic_phase import run_traffic_phase
 
@@ -95,20 +97,31 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
         f"{len(scenario.links)} links, {len(scenario.demands)} demands (logs in {run_dir})")
     for leftover in sweep(scenario):
         out(f"  removed leftover {leftover} of an earlier run")
-    controller = ControllerProcess(path, run_dir / "controller.log", plan=plan)
+    exchange_dir = run_dir / "market"
+    controller = ControllerProcess(path, run_dir / "controller.log", plan=plan,
+                                   extra_args=("--run-dir", str(exchange_dir)) if plan == "market" else ())
     problems: list[str] = []
     with Interruption() as interruption:
         try:
             controller.start()
             out(f"controller: pid {controller.proc.pid}, OpenFlow 127.0.0.1:{controller.ofp_port}, "
                 f"status {controller.status_url}")
+            netem = netem_available()
+            report["latency_emulated"] = netem
             out("network: building")
-            net = new_network(scenario, controller.ofp_port)
+            net = new_network(scenario, controller.ofp_port, netem=netem)
             start_network(net)
-            out("network: up (Open vSwitch userspace datapath, links shaped with HTB)")
+            out("network: up (Open vSwitch userspace datapath, links shaped with HTB, "
+                + ("latency_ms emulated with netem)" if netem else
+                   "latency_ms not emulated: this kernel has no netem; delays below are as measured)"))
             status = controller.wait_ready(ready_timeout_s, lambda line: out(f"  {line}"))
             out(f"rules: every switch holds its {plan} plan "
                 f"({sum(v['rules'] for v in status['switches'].values())} flows, groups and meters)")
+            if status.get("api"):
+                report["market"] = {"api": status["api"], "tokens": str(exchange_dir / "tokens"),
+                                    "ledger": str(exchange_dir / "ledger.sqlite")}
+                out(f"market: participants' API {status['api']} (tokens in {exchange_dir / 'tokens'}), "
+                    f"ledger {exchange_dir / 'ledger.sqlite'}")
             reach = all_pairs_ping(net, scenario)
             out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
             report["reachability"] = {"pairs": reach.pairs, "reached": reach.reached,

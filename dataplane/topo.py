@@ -35,9 +35,12 @@ SHAPED_QUEUE_PACKETS = 30
 
 
 class ShallowQueueIntf(TCIntf):
-    """A TC interface whose HTB class holds a short drop-tail queue."""
+    """A TC interface whose HTB class holds a short drop-tail queue (netem's own queue,
+    with the same limit, when the link's latency is emulated)."""
 
-    def config(self, bw=None, **params):
+    def config(self, bw=None, delay=None, **params):
+        if delay is not None:
+            return super().config(bw=bw, delay=delay, max_queue_size=SHAPED_QUEUE_PACKETS, **params)
         result = super().config(bw=bw, **params)
         if bw is not None:
             self.cmd(f"tc qdisc replace dev {self.name} parent 5:1 handle 10: pfifo limit {SHAPED_QUEUE_PACKETS}")
@@ -75,10 +78,25 @@ class EmulatedHost(Host):
         return result
 
 
-class ScenarioTopo(Topo):
-    """The switches, hosts and links of ``scenario``."""
+def link_options(scenario: Scenario, link, netem: bool) -> dict:
+    """Mininet's options for one link: its shaped rate, and its latency where the kernel has netem.
 
-    def build(self, scenario: Scenario):  # noqa: D102 (Mininet's hook)
+    >>> from topologies.loader import load_scenario
+    >>> s = load_scenario("topologies/default.yaml")
+    >>> link_options(s, s.link["at1"], netem=True), link_options(s, s.link["at1"], netem=False)
+    ({'bw': 20.0, 'delay': '10ms'}, {'bw': 20.0})
+    """
+    options = {"bw": emulated_mbps(scenario, link.capacity_kbps)}
+    if netem and link.latency_ms > 0:
+        options["delay"] = f"{link.latency_ms:g}ms"
+    return options
+
+
+class ScenarioTopo(Topo):
+    """The switches, hosts and links of ``scenario``; each link's latency is emulated when
+    ``netem`` is true (the kernel has sch_netem; this machine's has not)."""
+
+    def build(self, scenario: Scenario, netem: bool = False):  # noqa: D102 (Mininet's hook)
         graph = scenario.graph
         for s in scenario.switches:
             self.addSwitch(s.name, cls=OVSSwitch, dpid="%016x" % s.dpid, datapath="user",
@@ -90,4 +108,4 @@ class ScenarioTopo(Topo):
         for link in scenario.links:
             self.addLink(link.a, link.b, port1=graph.link_port(link.a, link.id).number,
                          port2=graph.link_port(link.b, link.id).number, cls=ShapedLink,
-                         bw=emulated_mbps(scenario, link.capacity_kbps))
+                         **link_options(scenario, link, netem))

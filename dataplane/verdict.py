@@ -38,6 +38,8 @@ class Measured:
     delay_p99_ms: float | None = None
     jitter_ms: float | None = None
     received_kbps_per_s: tuple[float, ...] = ()
+    packets_sent: int | None = None
+    packets_lost: int | None = None
     error: str = ""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 
@@ -22,6 +23,8 @@ COMMANDS = {
     "auction": "auction",
     "controller": "controller",
     "run": "run",
+    "serve": "serve",
+    "ledger": "ledger",
 }
 
 
@@ -52,8 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse_non_finite(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """argparse's ``type=float`` takes ``nan`` and ``inf``; no option of any command means them."""
+    for key, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            parser.error(f"--{key.replace('_', '-')}: expected a finite number, got {value}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _refuse_non_finite(parser, args)
     if args.module is None:
         print(f"openisp {args.command}: cannot start: {args.import_error}", file=sys.stderr)
         return 2

@@ -18,6 +18,12 @@ def add_arguments(parser) -> None:
                         help="payment rule (default: the scenario's); allocations are the same under all three")
     parser.add_argument("--epoch", type=float, metavar="SECONDS",
                         help="re-clear the market this often (default: the scenario's market.epoch_s; 0: never)")
+    parser.add_argument("--stats", type=float, metavar="SECONDS", default=5.0,
+                        help="poll the switches' counters this often (default %(default)s; 0: never)")
+    parser.add_argument("--run-dir", metavar="DIR",
+                        help="run the market as an exchange kept in DIR: participants' tokens, the book and the "
+                             "ledger (a restart resumes from it), and the participants' API")
+    parser.add_argument("--api-port", type=int, metavar="N", help="port of the participants' API (default: any free one)")
     parser.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -25,5 +31,6 @@ def run(args) -> int:
     from controller.launch import run_controller
 
     run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose, planner=args.plan,
-                   mechanism=args.mechanism, epoch_s=args.epoch)
+                   mechanism=args.mechanism, epoch_s=args.epoch, stats_s=args.stats, run_dir=args.run_dir,
+                   api_port=args.api_port)
     return 0
