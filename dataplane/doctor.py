@@ -63,25 +63,47 @@ def check_ovs() -> list[Finding]:
     return found
 
 
+def _failed(result: subprocess.CompletedProcess | None) -> str | None:
+    """Why a command failed (its stderr, or that it could not run), or None when it worked."""
+    if result is None:
+        return "could not run (missing, or timed out)"
+    if result.returncode == 0:
+        return None
+    said = (result.stderr or result.stdout or "").strip().splitlines()
+    return said[-1] if said else f"exit status {result.returncode}"
+
+
 def check_tc() -> list[Finding]:
-    """HTB (bandwidth) and netem (delay, loss), probed in a namespace of our own."""
+    """HTB (bandwidth) and netem (delay, loss), probed in a namespace of our own.
+
+    Each step's exit status is read: a namespace or a veth pair that cannot be
+    made is reported as such, not as a missing qdisc.
+    """
     if os.geteuid() != 0 or shutil.which("ip") is None:
         return [Finding("tc htb", False, "cannot probe without root and iproute2", "run as root", required=False)]
     ns = f"openisp-doctor-{uuid.uuid4().hex[:6]}"
     results = {}
     try:
-        _run(["ip", "netns", "add", ns])
-        _run(["ip", "netns", "exec", ns, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1"])
+        why = _failed(_run(["ip", "netns", "add", ns]))
+        if why:
+            return [Finding("network namespaces", False, f"`ip netns add` failed: {why}",
+                            "Mininet puts each host in a network namespace: run as root on a kernel with "
+                            "namespaces (in a container: --privileged)")]
+        why = _failed(_run(["ip", "netns", "exec", ns, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1"]))
+        if why:
+            return [Finding("veth pairs", False, f"`ip link add ... type veth` failed: {why}",
+                            "Mininet joins hosts and switches with veth pairs: the kernel needs the veth module")]
         for kind, args in (("htb", ["htb", "default", "1"]), ("netem", ["netem", "delay", "1ms"])):
-            r = _run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", "d0", "root", *args])
-            results[kind] = r is not None and r.returncode == 0
+            results[kind] = _failed(_run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", "d0", "root",
+                                          *args]))
     finally:
         _run(["ip", "netns", "del", ns])
     return [
-        Finding("tc htb", results.get("htb", False), "link bandwidth shaping works" if results.get("htb") else "HTB qdisc refused",
-                "the kernel needs sch_htb; without it links are not shaped"),
-        Finding("tc netem", results.get("netem", False),
-                "delay and loss emulation works" if results.get("netem") else "netem absent: link latency is not emulated (latency_ms only steers the market and paths)",
+        Finding("tc htb", results["htb"] is None, "link bandwidth shaping works" if results["htb"] is None
+                else f"HTB qdisc refused: {results['htb']}", "the kernel needs sch_htb; without it links are not shaped"),
+        Finding("tc netem", results["netem"] is None,
+                "delay and loss emulation works" if results["netem"] is None else
+                "netem absent: link latency is not emulated (latency_ms only steers the market and paths)",
                 "a kernel with sch_netem", required=False),
     ]
 

@@ -1,7 +1,13 @@
 """Turn a scenario YAML file into an immutable :class:`~topologies.model.Scenario`.
 
-Every problem is collected and reported at once, each with file, line and key
-path; nothing is half-loaded.  See ``docs/scenario.md`` for the language.
+Every problem is collected and reported at once, sorted by line, each with
+file, line and key path; nothing is half-loaded.  What each value may be is
+declared once in :mod:`topologies.language` (the schema is written from it);
+this module adds what a schema cannot see: references between names,
+uniqueness, addresses, sums of offers, the timeline's order, and, once every
+item is valid, the checks of :mod:`topologies.crosscheck`.  A name that is
+declared, even in a broken item, is known: one root cause gives one problem,
+not a cascade of "unknown ..." after it.  See ``docs/scenario.md``.
 
 >>> s = load_scenario("topologies/default.yaml")
 >>> len(s.hosts) >= 8
@@ -10,114 +16,37 @@ True
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import Problem, ScenarioError
-from .model import (
-    EMULATION_RANGE, MECHANISMS, ROLES, Demand, EmulationSettings, Event, Host, Link,
-    MarketSettings, Offer, Participant, PriceTier, Scenario, Switch,
-)
-from .units import parse_money, parse_rate_kbps
-from .yamlsource import KeyPath, format_path, read_yaml_file, read_yaml_text
+from . import crosscheck
+from .errors import Problem
+from .language import (ACTION, ACTIONS, DEMAND, DEMAND_ADDED, EMULATION, MARKET, OFFER, RESERVED_NODE_NAMES,
+                       SECTIONS, TOP)
+from .model import (Demand, EmulationSettings, Event, Host, Link, MarketSettings, Offer, Participant, PriceTier,
+                    Scenario, Switch)
+from .reader import Reader
+from .units import describe
+from .yamlsource import KeyPath, read_yaml_file, read_yaml_text
 
-TOP_KEYS = {"name", "participants", "switches", "hosts", "links", "offers", "demands",
-            "market", "emulation", "timeline", "description"}
+TOP_KEYS = set(TOP.fields)
 DEFAULT_ACCESS_KBPS = 100_000
+Progress = Callable[[str], None]
 
 
-@dataclass
-class _Reader:
-    """Collects problems while fields are read; one per scenario file."""
-
-    file: str
-    lines: dict[KeyPath, int]
-    problems: list[Problem] = field(default_factory=list)
-
-    def problem(self, path: KeyPath, message: str) -> None:
-        line = None
-        for cut in range(len(path), -1, -1):
-            if path[:cut] in self.lines:
-                line = self.lines[path[:cut]]
-                break
-        self.problems.append(Problem(self.file, line, format_path(path), message))
-
-    def mapping(self, value: Any, path: KeyPath, required: set[str], optional: set[str]) -> dict | None:
-        if not isinstance(value, dict):
-            self.problem(path, f"expected a mapping, got {type(value).__name__}")
-            return None
-        for key in value:
-            if key not in required | optional:
-                self.problem(path + (key,), f"unknown key {key!r} (known: {', '.join(sorted(required | optional))})")
-        for key in sorted(required - set(value)):
-            self.problem(path, f"missing key {key!r}")
-        return value
-
-    def sequence(self, data: dict, key: str) -> list:
-        value = data.get(key, [])
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem((key,), f"expected a list, got {type(value).__name__}")
-            return []
-        return value
-
-    def convert(self, value: Any, path: KeyPath, fn: Callable[[Any], Any], default: Any = None) -> Any:
-        try:
-            return fn(value)
-        except (ValueError, TypeError) as exc:
-            self.problem(path, str(exc))
-            return default
-
-    def name(self, value: Any, path: KeyPath, seen: set[str], what: str, max_len: int = 64) -> str | None:
-        if not isinstance(value, str) or not value or not (value[0].isalpha()) or \
-                not all(c.isalnum() or c in "-_" for c in value):
-            self.problem(path, f"{what} name must start with a letter and hold only letters, digits, '-' and '_', got {value!r}")
-            return None
-        if len(value) > max_len:
-            self.problem(path, f"{what} name {value!r} is longer than {max_len} characters")
-            return None
-        if value in seen:
-            self.problem(path, f"duplicate {what} {value!r}")
-            return None
-        seen.add(value)
-        return value
-
-
-def _known(value: Any, table) -> bool:
-    """A reference is a name (a string) of something in ``table``; anything else is unknown."""
-    return isinstance(value, str) and value in table
-
-
-def _rate_or_zero(value: Any) -> int:
-    return 0 if value == 0 or value == "0" else parse_rate_kbps(value)
-
-
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"expected a positive number, got {value!r}")
-    return float(value)
-
-
-def _non_negative_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"expected a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _prefix(value: Any) -> ipaddress.IPv4Network:
-    net = ipaddress.ip_network(str(value), strict=True)
-    if not isinstance(net, ipaddress.IPv4Network) or not net.subnet_of(EMULATION_RANGE):
-        raise ValueError(f"prefix {value} is outside {EMULATION_RANGE}, the benchmarking range emulated hosts must use")
-    return net
-
-
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, progress: Progress | None = None) -> Scenario:
     """Load and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    return load_checked(path, progress)[0]
+
+
+def load_checked(path: str | Path, progress: Progress | None = None) -> tuple[Scenario, list[Problem]]:
+    """Like :func:`load_scenario`, with the warnings of a valid file (e.g. demands no offer can serve)."""
+    progress = progress or _quiet
+    progress("reading YAML")
     data, lines = read_yaml_file(path)
-    return build_scenario(data, lines, str(path))
+    scenario = build_scenario(data, lines, str(path), progress)
+    progress("looking for demands no offer can serve")
+    return scenario, crosscheck.warnings(scenario, lines)
 
 
 def load_scenario_text(text: str, file: str = "<text>") -> Scenario:
@@ -126,309 +55,320 @@ def load_scenario_text(text: str, file: str = "<text>") -> Scenario:
     return build_scenario(data, lines, file)
 
 
-def build_scenario(data: Any, lines: dict[KeyPath, int], file: str) -> Scenario:
-    r = _Reader(file, lines)
-    if r.mapping(data, (), {"name", "participants", "switches", "hosts", "links"}, TOP_KEYS - {"name", "participants", "switches", "hosts", "links"}) is None:
-        raise ScenarioError(r.problems)
-    participants = _participants(r, data)
-    switches = _switches(r, data, participants)
-    links = _links(r, data, participants, switches)
-    hosts = _hosts(r, data, participants, switches)
-    offers = _offers(r, data, links)
-    demands = _demands(r, data, hosts, participants)
-    market = _market(r, data.get("market") or {})
-    emulation = _emulation(r, data.get("emulation") or {})
-    timeline = _timeline(r, data, links, {o.id for o in offers}, {d.id for d in demands}, hosts, participants)
+def _quiet(_: str) -> None:
+    pass
+
+
+def build_scenario(data: Any, lines: dict[KeyPath, int], file: str, progress: Progress | None = None) -> Scenario:
+    progress = progress or _quiet
+    r = Reader(file, lines)
+    top = r.fields(data, (), TOP)
+    if top is None:
+        raise r.error()
+    participants = _participants(r, top)
+    progress("switches and hosts")
+    switches = _switches(r, top)
+    hosts = _hosts(r, top)
+    progress("links and offers")
+    links = _links(r, top)
+    sold: dict[str, int] = {}
+    offers = [o for path, item in r.items(top, "offers") if (o := _offer(r, item, path, sold)) is not None]
+    progress("demands")
+    demands = [d for path, item in r.items(top, "demands") if (d := _demand(r, item, path)) is not None]
+    market = _market(r, top.get("market", {}))
+    emulation = _emulation(r, top.get("emulation", {}))
+    timeline = _timeline(r, top)
     if r.problems:
-        raise ScenarioError(r.problems)
+        raise r.error()
     scenario = Scenario(
-        name=str(data["name"]), participants=tuple(participants.values()), switches=tuple(switches.values()),
-        hosts=tuple(hosts.values()), links=tuple(links.values()), offers=tuple(offers), demands=tuple(demands),
-        market=market, emulation=emulation, timeline=timeline, source=file,
+        name=top["name"], participants=tuple(participants), switches=tuple(switches), hosts=tuple(hosts),
+        links=tuple(links), offers=tuple(offers), demands=tuple(demands), market=market, emulation=emulation,
+        timeline=timeline, source=file,
     )
-    _check_connected(r, scenario)
+    progress("connectivity and interface names")
+    for path, message in crosscheck.problems(scenario):
+        r.problem(path, message)
     if r.problems:
-        raise ScenarioError(r.problems)
+        raise r.error()
     return scenario
 
 
-def _participants(r: _Reader, data: dict) -> dict[str, Participant]:
-    out: dict[str, Participant] = {}
-    seen: set[str] = set()
-    for i, item in enumerate(r.sequence(data, "participants")):
-        path = ("participants", i)
-        if r.mapping(item, path, {"name", "role"}, {"prefix"}) is None:
+def _participants(r: Reader, top: dict) -> list[Participant]:
+    out: list[Participant] = []
+    for path, item in r.items(top, "participants"):
+        f = r.fields(item, path, SECTIONS["participants"])
+        name = r.define("participant", item, "name", path)
+        if f is None:
             continue
-        name = r.name(item.get("name"), path + ("name",), seen, "participant")
-        role = item.get("role")
-        if not _known(role, ROLES):
-            r.problem(path + ("role",), f"unknown role {role!r} (one of: {', '.join(ROLES)})")
-        prefix = r.convert(item["prefix"], path + ("prefix",), _prefix) if "prefix" in item else None
-        if prefix is not None:
-            for other in out.values():
-                if other.prefix is not None and prefix.overlaps(other.prefix):
-                    r.problem(path + ("prefix",), f"prefix {prefix} overlaps {other.prefix} of {other.name}")
-        if name:
-            out[name] = Participant(name, role, prefix)
+        prefix = None
+        if "prefix" in f:
+            try:
+                prefix = ipaddress.IPv4Network(f["prefix"])
+            except ValueError:
+                network = ipaddress.IPv4Network(f["prefix"], strict=False)
+                r.problem(path + ("prefix",), f"prefix {f['prefix']} has host bits set: write {network}")
+        if name and name == f.get("name") and "role" in f and (prefix is not None or "prefix" not in item):
+            out.append(Participant(name, f["role"], prefix))
+            r.names["participant"][name] = out[-1]
+    ranked = sorted((p.prefix.network_address, p.prefix.prefixlen, i, p) for i, p in enumerate(out) if p.prefix)
+    widest = None  # of the prefixes so far (by start), the one reaching furthest
+    for _, _, i, p in ranked:
+        if widest is not None and p.prefix.network_address <= widest[1].prefix.broadcast_address:
+            later, earlier = (p, widest[1]) if i > widest[0] else (widest[1], p)
+            r.problem(("participants", _index(top["participants"], later.name), "prefix"),
+                      f"prefix {later.prefix} overlaps {earlier.prefix} of {earlier.name}")
+        if widest is None or p.prefix.broadcast_address > widest[1].prefix.broadcast_address:
+            widest = (i, p)
     return out
 
 
-def _switches(r: _Reader, data: dict, participants: dict[str, Participant]) -> dict[str, Switch]:
-    out: dict[str, Switch] = {}
-    seen: set[str] = set()
-    for i, item in enumerate(r.sequence(data, "switches")):
-        path = ("switches", i)
-        if r.mapping(item, path, {"name", "owner"}, {"city", "dpid"}) is None:
+def _index(items: list, name: str) -> int:
+    return next(i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == name)
+
+
+def _node_name(r: Reader, kind: str, item: Any, path: KeyPath) -> str | None:
+    """Switches and hosts are Mininet nodes: one namespace, and the controller's name is taken."""
+    name = r.define(kind, item, "name", path)
+    other = "host" if kind == "switch" else "switch"
+    if name and (r.known(other, name) or name in RESERVED_NODE_NAMES):
+        why = f"a {other} is named {name!r} too" if r.known(other, name) else "the emulation's controller has it"
+        r.problem(path + ("name",), f"{kind} name {name!r} is taken: {why} (switches and hosts share Mininet's names)")
+    return name
+
+
+def _switches(r: Reader, top: dict) -> list[Switch]:
+    out: list[Switch] = []
+    dpids: dict[int, int] = {}
+    for path, item in r.items(top, "switches"):
+        f = r.fields(item, path, SECTIONS["switches"])
+        name = _node_name(r, "switch", item, path)
+        if f is None:
             continue
-        # Interface names (switch-ethN) must fit Linux's 15 characters.
-        name = r.name(item.get("name"), path + ("name",), seen, "switch", max_len=10)
-        owner = item.get("owner")
-        if not _known(owner, participants):
-            r.problem(path + ("owner",), f"unknown participant {owner!r}")
-            owner = None
-        elif participants[owner].role == "customer":
-            r.problem(path + ("owner",), f"{owner!r} is a customer; switches belong to providers")
-        dpid = item.get("dpid", i + 1)
-        if isinstance(dpid, bool) or not isinstance(dpid, int) or not 0 < dpid < 2**64:
-            r.problem(path + ("dpid",), f"dpid must be a positive 64-bit integer, got {dpid!r}")
-        elif any(s.dpid == dpid for s in out.values()):
-            r.problem(path + ("dpid",), f"duplicate dpid {dpid}")
-        if name and owner and isinstance(dpid, int) and not isinstance(dpid, bool):
-            out[name] = Switch(name, owner, str(item.get("city", "")), dpid)
+        owner = r.refer("participant", f, "owner", path)
+        if owner is not None and owner.role == "customer":
+            r.problem(path + ("owner",), f"{owner.name!r} is a customer; switches belong to providers")
+        dpid = f.get("dpid", path[1] + 1 if "dpid" not in item else None)
+        if dpid is not None and dpid in dpids:
+            given = "" if "dpid" in item else " (its position in the list, the default)"
+            r.problem(path + ("dpid",), f"duplicate dpid {dpid}{given}: switches[{dpids[dpid]}] has it")
+        elif dpid is not None:
+            dpids[dpid] = path[1]
+        if name and name == f.get("name") and owner is not None and dpid is not None:
+            out.append(Switch(name, owner.name, f.get("city", ""), dpid))
+            r.names["switch"][name] = out[-1]
     return out
 
 
-def _links(r: _Reader, data: dict, participants: dict, switches: dict[str, Switch]) -> dict[str, Link]:
-    out: dict[str, Link] = {}
-    seen: set[str] = set()
-    for i, item in enumerate(r.sequence(data, "links")):
-        path = ("links", i)
-        if r.mapping(item, path, {"id", "a", "b", "capacity", "owner"}, {"latency_ms"}) is None:
-            continue
-        lid = r.name(item.get("id"), path + ("id",), seen, "link")
-        ends_ok = True
-        for end in ("a", "b"):
-            if not _known(item.get(end), switches):
-                r.problem(path + (end,), f"unknown switch {item.get(end)!r}")
-                ends_ok = False
-        if ends_ok and item["a"] == item["b"]:
-            r.problem(path + ("b",), "a link must join two different switches")
-            ends_ok = False
-        owner = item.get("owner")
-        if not _known(owner, participants):
-            r.problem(path + ("owner",), f"unknown participant {owner!r}")
-            owner = None
-        capacity = r.convert(item.get("capacity"), path + ("capacity",), parse_rate_kbps)
-        latency = r.convert(item.get("latency_ms", 1), path + ("latency_ms",), _non_negative_number)
-        if lid and ends_ok and owner and capacity is not None and latency is not None:
-            out[lid] = Link(lid, item["a"], item["b"], capacity, latency, owner)
-    return out
-
-
-def _hosts(r: _Reader, data: dict, participants: dict[str, Participant], switches: dict[str, Switch]) -> dict[str, Host]:
-    out: dict[str, Host] = {}
-    seen: set[str] = set()
+def _hosts(r: Reader, top: dict) -> list[Host]:
+    out: list[Host] = []
     next_addr: dict[str, int] = {}
-    taken: set[ipaddress.IPv4Address] = set()
-    for i, item in enumerate(r.sequence(data, "hosts")):
-        path = ("hosts", i)
-        if r.mapping(item, path, {"name", "owner", "switch"}, {"ip", "access"}) is None:
+    taken: dict[ipaddress.IPv4Address, int] = {}
+    for path, item in r.items(top, "hosts"):
+        f = r.fields(item, path, SECTIONS["hosts"])
+        name = _node_name(r, "host", item, path)
+        if f is None:
             continue
-        name = r.name(item.get("name"), path + ("name",), seen, "host", max_len=10)
-        owner, switch = item.get("owner"), item.get("switch")
-        if not _known(owner, participants):
-            r.problem(path + ("owner",), f"unknown participant {owner!r}")
-            continue
-        if not _known(switch, switches):
-            r.problem(path + ("switch",), f"unknown switch {switch!r}")
-            continue
-        # The address comes from the owner's prefix, else from the access provider's.
-        holder = participants[owner] if participants[owner].prefix else participants.get(switches[switch].owner)
-        prefix = holder.prefix if holder else None
-        if prefix is None:
-            r.problem(path, f"no prefix to number host from: give {owner!r} or {switches[switch].owner!r} a prefix, or the host an ip")
-            continue
-        if "ip" in item:
-            ip = r.convert(item["ip"], path + ("ip",), ipaddress.IPv4Address)
-            if ip is not None and ip not in prefix:
-                r.problem(path + ("ip",), f"address {ip} is outside {holder.name}'s prefix {prefix}")
-                ip = None
-        else:
-            n = next_addr.get(holder.name, 1)
-            ip = prefix.network_address + n
-            next_addr[holder.name] = n + 1
-            if ip not in prefix or ip == prefix.broadcast_address:
-                r.problem(path, f"prefix {prefix} of {holder.name} has no free address left")
-                ip = None
+        owner, switch = r.refer("participant", f, "owner", path), r.refer("switch", f, "switch", path)
+        ip, holder = None, None
+        if owner is not None and switch is not None:
+            # The address comes from the owner's prefix, else from the access provider's.
+            holder = owner if owner.prefix else r.names["participant"].get(switch.owner)
+        if holder is not None and holder.prefix is None:
+            r.problem(path, f"no prefix to number host from: give {owner.name!r} or {switch.owner!r} a prefix, "
+                            "or the host an ip")
+        elif holder is not None:
+            ip = _address(r, f, item, path, holder, next_addr)
         if ip is not None and ip in taken:
-            r.problem(path + ("ip",), f"address {ip} is used twice")
-        access = r.convert(item.get("access", DEFAULT_ACCESS_KBPS), path + ("access",), parse_rate_kbps)
-        if name and ip is not None and access is not None:
-            taken.add(ip)
+            r.problem(path + ("ip",), f"address {ip} is used twice: hosts[{taken[ip]}] has it")
+            ip = None
+        if ip is not None:
+            taken[ip] = path[1]
+        if name and name == f.get("name") and ip is not None and ("access" in f or "access" not in item):
             index = len(out) + 1
             mac = "02:00:00:%02x:%02x:%02x" % ((index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF)
-            out[name] = Host(name, owner, switch, ip, prefix.prefixlen, mac, access)
+            out.append(Host(name, owner.name, switch.name, ip, holder.prefix.prefixlen, mac,
+                            f.get("access", DEFAULT_ACCESS_KBPS)))
+            r.names["host"][name] = out[-1]
     return out
 
 
-def _offers(r: _Reader, data: dict, links: dict[str, Link]) -> list[Offer]:
-    out: list[Offer] = []
-    seen: set[str] = set()
-    for i, item in enumerate(r.sequence(data, "offers")):
-        path = ("offers", i)
-        if r.mapping(item, path, {"link", "ask_per_mbps"}, {"id", "seller", "capacity", "tiers"}) is None:
-            continue
-        link = links.get(item["link"]) if _known(item.get("link"), links) else None
-        if link is None:
-            r.problem(path + ("link",), f"unknown link {item.get('link')!r}")
-            continue
-        oid = r.name(item.get("id", f"offer-{link.id}"), path + ("id",), seen, "offer")
-        seller = item.get("seller", link.owner)
-        if seller != link.owner:
-            r.problem(path + ("seller",), f"{seller!r} cannot offer link {link.id!r}: it belongs to {link.owner!r}")
-        capacity = r.convert(item.get("capacity", link.capacity_kbps), path + ("capacity",), parse_rate_kbps)
-        if capacity is not None and capacity > link.capacity_kbps:
-            r.problem(path + ("capacity",), f"offers {capacity} kbps on a link of {link.capacity_kbps} kbps")
-        ask = r.convert(item.get("ask_per_mbps"), path + ("ask_per_mbps",), parse_money)
-        tiers = _tiers(r, item.get("tiers") or [], path + ("tiers",))
-        if oid and capacity is not None and ask is not None and tiers is not None:
-            if capacity <= link.capacity_kbps:
-                sold = sum(o.capacity_kbps for o in out if o.link == link.id) + capacity
-                if sold > link.capacity_kbps:
-                    r.problem(path + ("capacity",), f"offers on link {link.id!r} sell {sold} kbps in all, "
-                                                    f"more than its {link.capacity_kbps} kbps")
-            out.append(Offer(oid, link.id, seller, capacity, ask, tiers))
-    return out
-
-
-def _tiers(r: _Reader, items: Any, path: KeyPath) -> tuple[PriceTier, ...] | None:
-    if not isinstance(items, list):
-        r.problem(path, "expected a list of {up_to, ask_per_mbps}")
+def _address(r: Reader, f: dict, item: dict, path: KeyPath, holder: Participant, next_addr: dict):
+    prefix = holder.prefix
+    if "ip" in item:
+        if "ip" not in f:
+            return None
+        ip = ipaddress.IPv4Address(f["ip"])
+        if ip not in prefix:
+            r.problem(path + ("ip",), f"address {ip} is outside {holder.name}'s prefix {prefix}")
+            return None
+        if prefix.prefixlen < 31 and ip in (prefix.network_address, prefix.broadcast_address):
+            r.problem(path + ("ip",), f"address {ip} is the {'network' if ip == prefix.network_address else 'broadcast'}"
+                                      f" address of {prefix}, not a host's")
+            return None
+        return ip
+    n = next_addr.get(holder.name, 1)
+    next_addr[holder.name] = n + 1
+    ip = prefix.network_address + n if n < prefix.num_addresses else None
+    if ip is None or ip == prefix.broadcast_address and prefix.prefixlen < 31:
+        r.problem(path, f"prefix {prefix} of {holder.name} has no free address left")
         return None
-    tiers = []
-    for i, item in enumerate(items):
-        if r.mapping(item, path + (i,), {"up_to", "ask_per_mbps"}, set()) is None:
-            return None
-        up_to = r.convert(item.get("up_to"), path + (i, "up_to"), parse_rate_kbps)
-        ask = r.convert(item.get("ask_per_mbps"), path + (i, "ask_per_mbps"), parse_money)
-        if up_to is None or ask is None:
-            return None
-        if tiers and up_to <= tiers[-1].up_to_kbps:
-            r.problem(path + (i, "up_to"), "tiers must rise in up_to")
-        tiers.append(PriceTier(up_to, ask))
-    return tuple(tiers)
+    return ip
 
 
-def _demands(r: _Reader, data: dict, hosts: dict[str, Host], participants: dict) -> list[Demand]:
-    out: list[Demand] = []
-    seen: set[str] = set()
-    for i, item in enumerate(r.sequence(data, "demands")):
-        path = ("demands", i)
-        if r.mapping(item, path, {"src", "dst", "max_rate", "value_per_mbps"}, {"id", "floor", "buyer"}) is None:
+def _links(r: Reader, top: dict) -> list[Link]:
+    out: list[Link] = []
+    for path, item in r.items(top, "links"):
+        f = r.fields(item, path, SECTIONS["links"])
+        lid = r.define("link", item, "id", path)
+        if f is None:
             continue
-        did = r.name(item.get("id", f"d{i + 1}"), path + ("id",), seen, "demand")
-        for end in ("src", "dst"):
-            if not _known(item.get(end), hosts):
-                r.problem(path + (end,), f"unknown host {item.get(end)!r}")
-        if _known(item.get("src"), hosts) and item.get("src") == item.get("dst"):
-            r.problem(path + ("dst",), "a demand needs two different hosts")
-        max_kbps = r.convert(item.get("max_rate"), path + ("max_rate",), parse_rate_kbps)
-        floor = r.convert(item.get("floor", 0), path + ("floor",), _rate_or_zero)
-        if max_kbps is not None and floor is not None and floor > max_kbps:
-            r.problem(path + ("floor",), f"floor {floor} kbps is above max_rate {max_kbps} kbps")
-        value = r.convert(item.get("value_per_mbps"), path + ("value_per_mbps",), parse_money)
-        src = hosts[item["src"]] if _known(item.get("src"), hosts) else None
-        buyer = item.get("buyer", src.owner if src else None)
-        if "buyer" in item and not _known(buyer, participants):
-            r.problem(path + ("buyer",), f"unknown participant {buyer!r}" if isinstance(buyer, str)
-                      else f"buyer must be a participant's name, got {buyer!r}")
-            buyer = None
-        elif not isinstance(buyer, str):
-            buyer = None  # the source host is unknown: reported above
-        if did and src and buyer and _known(item.get("dst"), hosts) and item["dst"] != src.name and max_kbps and floor is not None and value is not None:
-            out.append(Demand(did, buyer, src.name, item["dst"], max_kbps, value, floor))
+        a, b = r.refer("switch", f, "a", path), r.refer("switch", f, "b", path)
+        if f.get("a") is not None and f.get("a") == f.get("b"):
+            r.problem(path + ("b",), "a link must join two different switches")
+            a = None
+        owner = r.refer("participant", f, "owner", path)
+        if lid and lid == f.get("id") and a and b and owner and "capacity" in f and \
+                ("latency_ms" in f or "latency_ms" not in item):
+            out.append(Link(lid, a.name, b.name, f["capacity"], f.get("latency_ms", 1.0), owner.name))
+            r.names["link"][lid] = out[-1]
     return out
 
 
-def _market(r: _Reader, item: Any) -> MarketSettings:
-    path = ("market",)
-    if r.mapping(item, path, set(), {"mechanism", "epoch_s", "universal_floor"}) is None:
-        return MarketSettings()
-    mechanism = item.get("mechanism", "vcg")
-    if not _known(mechanism, MECHANISMS):
-        r.problem(path + ("mechanism",), f"unknown mechanism {mechanism!r} (one of: {', '.join(MECHANISMS)})")
-    epoch = r.convert(item.get("epoch_s", 30), path + ("epoch_s",), _positive_number, 30.0)
-    floor = r.convert(item.get("universal_floor", 0), path + ("universal_floor",), _rate_or_zero, 0)
-    return MarketSettings(mechanism, epoch, floor)
+def _offer(r: Reader, item: Any, path: KeyPath, sold: dict[str, int], timeline: bool = False) -> Offer | None:
+    """One offer (of the list, or added by the timeline); ``sold`` sums the list's offers per link."""
+    f = r.fields(item, path, OFFER)
+    if f is None:
+        return None
+    link = r.refer("link", f, "link", path)
+    default = f"offer-{f['link']}" if "link" in f else None
+    oid = _added_id(f, item, default) if timeline else r.define("offer", item, "id", path, default=default)
+    seller = f.get("seller", link.owner if link else None)
+    if link is not None and "seller" in f and seller != link.owner:
+        r.problem(path + ("seller",), f"{seller!r} cannot offer link {link.id!r}: it belongs to {link.owner!r}")
+    capacity = f.get("capacity", link.capacity_kbps if link else None) if "capacity" in f or "capacity" not in item \
+        else None
+    if link is not None and capacity is not None:
+        if capacity > link.capacity_kbps:
+            r.problem(path + ("capacity",), f"offers {capacity} kbps on a link of {link.capacity_kbps} kbps")
+        elif not timeline:
+            sold[link.id] = sold.get(link.id, 0) + capacity
+            if sold[link.id] > link.capacity_kbps:
+                r.problem(path + ("capacity",), f"offers on link {link.id!r} sell {sold[link.id]} kbps in all, "
+                                                f"more than its {link.capacity_kbps} kbps")
+    tiers = _tiers(r, f.get("tiers", []), path + ("tiers",))
+    if oid and link and seller == link.owner and capacity is not None and "ask_per_mbps" in f and tiers is not None:
+        offer = Offer(oid, link.id, seller, capacity, f["ask_per_mbps"], tiers)
+        if not timeline:
+            r.names["offer"][oid] = offer
+        return offer
+    return None
 
 
-def _emulation(r: _Reader, item: Any) -> EmulationSettings:
-    path = ("emulation",)
-    if r.mapping(item, path, set(), {"scale"}) is None:
-        return EmulationSettings()
-    return EmulationSettings(r.convert(item.get("scale", 1.0), path + ("scale",), _positive_number, 1.0))
+def _tiers(r: Reader, items: list, path: KeyPath) -> tuple[PriceTier, ...] | None:
+    tiers, ok = [], True
+    for i, item in enumerate(items):
+        f = r.fields(item, path + (i,), OFFER.fields["tiers"].items)
+        if f is None or "up_to" not in f or "ask_per_mbps" not in f:
+            ok = False
+            continue
+        if tiers and f["up_to"] <= tiers[-1].up_to_kbps:
+            r.problem(path + (i, "up_to"), "tiers must rise in up_to")
+            ok = False
+        tiers.append(PriceTier(f["up_to"], f["ask_per_mbps"]))
+    return tuple(tiers) if ok else None
 
 
-EVENT_TARGETS = {"link_down": "link", "link_up": "link", "offer_add": "offer", "offer_change": "offer",
-                 "offer_withdraw": "offer", "demand_add": "demand", "demand_change": "demand",
-                 "demand_withdraw": "demand"}
-CHANGEABLE = {"offer": {"ask_per_mbps", "capacity"}, "demand": {"max_rate", "value_per_mbps", "floor"}}
+def _added_id(f: dict, item: dict, default: str | None) -> str | None:
+    """The id of an offer or demand the timeline adds: checked against the others in time order."""
+    return f.get("id") if "id" in item else default
 
 
-def _timeline(r: _Reader, data: dict, links: dict, offers: set[str], demands: set[str], hosts: dict,
-              participants: dict) -> tuple[Event, ...]:
+def _demand(r: Reader, item: Any, path: KeyPath, timeline: bool = False) -> Demand | None:
+    f = r.fields(item, path, DEMAND_ADDED if timeline else DEMAND)
+    if f is None:
+        return None
+    did = _added_id(f, item, None) if timeline else r.define("demand", item, "id", path, default=f"d{path[-1] + 1}")
+    src, dst = r.refer("host", f, "src", path), r.refer("host", f, "dst", path)
+    if "src" in f and f.get("src") == f.get("dst"):
+        r.problem(path + ("dst",), "a demand needs two different hosts")
+        dst = None
+    if "floor" in f and "max_rate" in f and f["floor"] > f["max_rate"]:
+        r.problem(path + ("floor",), f"floor {f['floor']} kbps is above max_rate {f['max_rate']} kbps")
+    buyer = r.refer("participant", f, "buyer", path) if "buyer" in f else None
+    buyer_name = buyer.name if buyer else (src.owner if src and "buyer" not in item else None)
+    if did and src and dst and buyer_name and "max_rate" in f and "value_per_mbps" in f and \
+            ("floor" in f or "floor" not in item) and f.get("floor", 0) <= f["max_rate"]:
+        demand = Demand(did, buyer_name, src.name, dst.name, f["max_rate"], f["value_per_mbps"], f.get("floor", 0))
+        if not timeline:
+            r.names["demand"][did] = demand
+        return demand
+    return None
+
+
+def _market(r: Reader, item: Any) -> MarketSettings:
+    f = r.fields(item, ("market",), MARKET) or {}
+    return MarketSettings(f.get("mechanism", "vcg"), f.get("epoch_s", 30.0), f.get("universal_floor", 0))
+
+
+def _emulation(r: Reader, item: Any) -> EmulationSettings:
+    f = r.fields(item, ("emulation",), EMULATION) or {}
+    return EmulationSettings(f.get("scale", 1.0))
+
+
+def _timeline(r: Reader, top: dict) -> tuple[Event, ...]:
     """Events in time order: links failing and healing, offers and demands coming and going.
 
     ``offer_add``/``demand_add`` carry a whole offer or demand under ``offer:`` or
     ``demand:``; ``*_change`` name one by id and give the new fields; the rest name
-    a link, offer or demand by id.
+    a link, offer or demand by id, which must exist at that time.
     """
-    events: list[Event] = []
-    known = {"link": set(links), "offer": set(offers), "demand": set(demands)}
-    for i, item in enumerate(r.sequence(data, "timeline")):
-        path = ("timeline", i)
+    events: list[tuple[Event, KeyPath]] = []
+    for path, item in r.items(top, "timeline"):
         if not isinstance(item, dict):
-            r.problem(path, "expected a mapping with at_s and action")
+            r.problem(path, f"expected a mapping with at_s and action, got {describe(item)}")
             continue
-        action = item.get("action")
-        kind = EVENT_TARGETS.get(action)
-        if kind is None:
-            r.problem(path + ("action",), f"unknown action {action!r} (one of: {', '.join(EVENT_TARGETS)})")
+        if "action" not in item:
+            r.problem(path, "missing key 'action'")
             continue
-        extra = CHANGEABLE[kind] if action.endswith("_change") else set()
-        if r.mapping(item, path, {"at_s", "action", kind}, extra) is None:
+        try:
+            action = ACTION.parse(item["action"])
+        except ValueError as exc:
+            r.problem(path + ("action",), str(exc))
             continue
-        at = r.convert(item.get("at_s"), path + ("at_s",), _non_negative_number)
-        target = item.get(kind)
-        params: dict[str, object] = {}
+        kind = action.split("_")[0]
+        f = r.fields(item, path, ACTIONS[action])
+        if kind not in f:
+            continue  # missing or malformed: reported
+        params: dict[str, object] = {k: v for k, v in f.items() if k not in ("at_s", "action", kind)}
         if action.endswith("_add"):
-            sub = {kind + "s": [target]}
-            inner = _Reader(r.file, {(kind + "s",) + k[len(path) + 1:]: v for k, v in r.lines.items() if k[:len(path) + 1] == path + (kind,)})
-            made = _offers(inner, sub, links) if kind == "offer" else _demands(inner, sub, hosts, participants)
-            for p in inner.problems:
-                r.problems.append(Problem(p.file, p.line, format_path(path + (kind,)) + p.path[len(kind) + 4:], p.message))
-            if not made:
+            made = (_offer(r, item[kind], path + (kind,), {}, timeline=True) if kind == "offer"
+                    else _demand(r, item[kind], path + (kind,), timeline=True))
+            if made is None:
                 continue
-            target, params = made[0].id, {kind: made[0]}
-            if target in known[kind]:
-                r.problem(path + (kind,), f"{kind} {target!r} already exists")
-            known[kind].add(target)
-        elif target not in known[kind]:
-            r.problem(path + (kind,), f"unknown {kind} {target!r}")
-            continue
-        for key in extra & set(item):
-            fn = parse_money if key.endswith("mbps") else (_rate_or_zero if key == "floor" else parse_rate_kbps)
-            params[key] = r.convert(item[key], path + (key,), fn)
-        if at is not None:
-            events.append(Event(at, action, target, params))
-    return tuple(sorted(events, key=lambda e: e.at_s))
-
-
-def _check_connected(r: _Reader, s: Scenario) -> None:
-    """Every host must reach every other over the links."""
-    if not s.hosts:
-        return
-    reached = s.graph.reachable(s.hosts[0].switch)
-    for i, h in enumerate(s.hosts):
-        if h.switch not in reached:
-            r.problem(("hosts", i, "switch"), f"host {h.name} on {h.switch} cannot reach {s.hosts[0].name}: no path of links joins them")
+            target, params = made.id, {kind: made}
+        else:
+            target = f[kind]
+        if "at_s" in f:
+            events.append((Event(f["at_s"], action, target, params), path))
+    events.sort(key=lambda e: e[0].at_s)
+    alive = {kind: set(r.names.get(kind, ())) for kind in ("link", "offer", "demand")}
+    ever = {kind: alive[kind] | {e.target for e, _ in events if e.action == f"{kind}_add"} for kind in alive}
+    down: set[str] = set()
+    for event, path in events:
+        kind = event.action.split("_")[0]
+        exists = event.target in alive[kind]
+        if kind == "link" and exists and (event.action == "link_down") == (event.target in down):
+            state = "down" if event.target in down else "up"
+            r.problem(path + (kind,), f"link {event.target!r} is already {state} at {event.at_s:g} s")
+        elif kind == "link" and exists:
+            (down.add if event.action == "link_down" else down.discard)(event.target)
+        if event.action.endswith("_add"):
+            if exists:
+                r.problem(path + (kind, "id"), f"{kind} {event.target!r} already exists at {event.at_s:g} s")
+            alive[kind].add(event.target)
+        elif not exists:
+            r.problem(path + (kind,), f"{kind} {event.target!r} does not exist at {event.at_s:g} s"
+                      if event.target in ever[kind] else f"unknown {kind} {event.target!r}")
+        elif event.action.endswith("_withdraw"):
+            alive[kind].discard(event.target)
+    return tuple(e for e, _ in events)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from topologies.crosscheck import unservable_demands, unservable_reason
 from topologies.loader import load_scenario
 from topologies.model import MECHANISMS
 from topologies.units import format_rate
@@ -23,7 +24,7 @@ def _table(header, rows) -> list[str]:
     return [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*map(str, r)) for r in rows)]
 
 
-def render(result, scenario) -> str:
+def render(result, scenario, notes: list[str] = ()) -> str:
     lines = [f"{scenario.name}: {result.mechanism}, welfare {result.welfare} per epoch", ""]
     rows = []
     for d in result.demands:
@@ -41,14 +42,25 @@ def render(result, scenario) -> str:
     verdict = "balanced" if balance == 0 else ("surplus kept by the market" if balance > 0 else
                                                "deficit, covered by the market operator")
     lines.append(f"budget balance: {balance} ({verdict})")
-    lines += [f"note: {n}" for n in result.notes]
+    lines += [f"note: {n}" for n in [*result.notes, *notes]]
     return "\n".join(lines)
 
 
 def run(args) -> int:
+    scenario = load_scenario(args.scenario)
+    notes = [unservable_reason(scenario, d) for d in unservable_demands(scenario)]
+    if not scenario.demands:
+        nothing = f"{scenario.name}: no demands, so there is nothing to clear"
+        print(json.dumps({"mechanism": args.mechanism or scenario.market.mechanism, "demands": [],
+                          "notes": [nothing]}, indent=2) if args.json else nothing)
+        return 0
     from controller.market import clear_market
 
-    scenario = load_scenario(args.scenario)
     result = clear_market(scenario, args.mechanism)
-    print(json.dumps(result.to_json_dict(), indent=2) if args.json else render(result, scenario))
+    if args.json:
+        report = result.to_json_dict()
+        report["notes"] = [*report.get("notes", ()), *notes]
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(result, scenario, notes))
     return 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from openisp.cli import CommandError
+
 HELP = "generate a random multi-provider world (backbones, last miles, hosts, demands) as scenario YAML"
 
 
@@ -24,10 +26,18 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from topologies.errors import Problem, ScenarioError
+    from openisp.commands.show import check_output
     from topologies.generate import generate_world, import_zoo, to_yaml
+    from topologies.language import SCENARIO_NAME
     from topologies.loader import load_scenario_text
 
+    if args.output:
+        check_output(args.output, verb="write")
+    if args.name is not None:
+        try:
+            SCENARIO_NAME.parse(args.name)
+        except ValueError as exc:
+            raise CommandError(f"--name: {exc}") from None
     try:
         if args.zoo:
             data = import_zoo(args.zoo, last_miles=args.last_miles, hosts_per_last_mile=args.hosts,
@@ -39,12 +49,15 @@ def run(args) -> int:
                                   direct_probability=args.direct, demands=args.demands, seed=args.seed,
                                   name=args.name)
     except ValueError as exc:
-        raise ScenarioError([Problem("<generate>", None, "", str(exc))]) from None
+        raise CommandError(str(exc)) from None
     text = to_yaml(data)
     load_scenario_text(text, args.output or "<generated>")  # what we write must load
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
         print(f"{args.output}: {data['description']}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -21,7 +21,7 @@ def test_generate_command_writes_a_loadable_file(tmp_path, capsys):
     assert main(["generate", "--seed", "2", "--demands", "3", "-o", str(out)]) == 0
     assert len(load_scenario(out).demands) == 3
     assert main(["generate", "--hosts", "0"]) == 1
-    assert "at least one" in capsys.readouterr().err
+    assert "--hosts must be between 1 and 250" in capsys.readouterr().err
 
 
 def test_show_draws_a_png(tmp_path):
