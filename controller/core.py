@@ -30,6 +30,7 @@ from topologies.model import Scenario
 from topologies.timeline import market_events
 
 from . import cookies
+from .metrics import CounterTotals, Metrics
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
 from .planner import EpochPlan, FileMarket, Planner
 from .proxyarp import arp_reply_for
@@ -80,6 +81,7 @@ class SwitchState:
     held: dict = field(default_factory=dict)                 # (table, priority, match) -> cookie, while reading
     sent: RulePlan | None = None                             # the plan this switch was last sent
     pending: int | None = None                               # token of the barrier that completes it
+    sent_at: float = 0.0                                     # when it was sent
     polled: list[FlowStat] = field(default_factory=list)     # a poll's flow stats, while replies come
 
 
@@ -87,9 +89,15 @@ class ControllerCore:
     """Events in, operations out; settings through the constructor, time through ``now``."""
 
     def __init__(self, scenario: Scenario, planner: Planner, settings: Settings = Settings(),
-                 status: ControllerStatus | None = None, now: float = 0.0, market=None):
+                 status: ControllerStatus | None = None, now: float = 0.0, market=None,
+                 metrics: Metrics | None = None):
         self.scenario, self.planner, self.settings = scenario, planner, settings
         self.status = status or ControllerStatus({s.dpid: s.name for s in scenario.switches})
+        self.metrics = metrics or Metrics()
+        self._totals = CounterTotals()
+        for link in scenario.links:
+            self.metrics.link_capacity.labels(link=link.id).set(link.capacity_kbps * 1000 / 8)
+            self.metrics.link_up.labels(link=link.id).set(1)
         #: Where each clearing's offers and demands come from, and where it is settled.
         self.source = market or FileMarket(scenario)
         self.epoch = self.source.first_epoch()
@@ -114,11 +122,33 @@ class ControllerCore:
         self.market = market
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
                               plan.source_port_slices, reason=reason, at=now)
+        self._record_plan(epoch, reason, market, plan)
         try:
             self.source.cleared(epoch, market, plan.result)
         except OpenIspError as exc:  # the plan stands; the settlement's failure is reported
             self.status.note(f"epoch {epoch}: not settled: {exc}")
         return plan
+
+    def _record_plan(self, epoch: int, reason: str, market: Scenario, plan: EpochPlan) -> None:
+        m = self.metrics
+        m.epoch.set(epoch)
+        m.replans.labels(reason=reason.split()[0].rstrip(":")).inc()
+        for d in market.demands:
+            m.demand_allocated.labels(demand=d.id).set(plan.allocated_kbps.get(d.id, 0) * 1000 / 8)
+            m.demand_paths.labels(demand=d.id).set(len(plan.path_kbps.get(d.id, ())))
+        result = plan.result
+        if result is None:
+            return
+        m.welfare.set(float(result.welfare))
+        m.budget_balance.set(float(result.budget_balance))
+        if "total_s" in result.timings:
+            m.clearing_seconds.observe(result.timings["total_s"])
+        for link in result.links:
+            m.link_allocated.labels(link=link.link_id).set(link.allocated_kbps * 1000 / 8)
+            m.link_price.labels(link=link.link_id).set(float(link.price_per_mbps))
+        for p in result.participants:
+            m.participant_paid.labels(participant=p.name).inc(float(p.pays))
+            m.participant_received.labels(participant=p.name).inc(float(p.receives))
 
     def _replan(self, reason: str, now: float = 0.0) -> Ops:
         """Clear the market again for the links in service; move every switch make-before-break."""
@@ -134,15 +164,16 @@ class ControllerCore:
             if st.phase == "reading":  # it gets the current plan when its table has been read
                 continue
             new = plan.rules.for_switch(dpid)
-            out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token()), new)
+            out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token()), new, now)
         return out
 
     def _token(self) -> int:
         return next(self._tokens)
 
-    def _send(self, dpid: int, st: SwitchState, ops: list[Op], plan: RulePlan) -> list[Op]:
-        st.phase, st.sent, st.pending = "installing", plan, ops[-1].token
+    def _send(self, dpid: int, st: SwitchState, ops: list[Op], plan: RulePlan, now: float = 0.0) -> list[Op]:
+        st.phase, st.sent, st.pending, st.sent_at = "installing", plan, ops[-1].token, now
         self.status.installing(dpid)
+        self.metrics.switch_holding.labels(switch=self.scenario.switch_by_dpid[dpid].name).set(0)
         return ops
 
     # --- switch events --------------------------------------------------------
@@ -153,11 +184,14 @@ class ControllerCore:
             return {}
         self.switches[dpid] = SwitchState()
         self.status.connected(dpid)
+        self.metrics.switches_connected.set(len(self.switches))
         return {dpid: [RequestStats("flows")]}
 
     def disconnected(self, dpid: int, now: float) -> Ops:
         if self.switches.pop(dpid, None) is not None:
             self.status.disconnected(dpid)
+            self.metrics.switches_connected.set(len(self.switches))
+            self.metrics.switch_holding.labels(switch=self.scenario.switch_by_dpid[dpid].name).set(0)
         return {}
 
     def flow_stats(self, dpid: int, stats: list[FlowStat], more: bool, now: float) -> Ops:
@@ -172,9 +206,9 @@ class ControllerCore:
                 st.polled = []
             return {}
         st.held.update({(s.table_id, s.priority, s.match): s.cookie for s in stats})
-        return {} if more else self._install(dpid, st)
+        return {} if more else self._install(dpid, st, now)
 
-    def _install(self, dpid: int, st: SwitchState) -> Ops:
+    def _install(self, dpid: int, st: SwitchState, now: float = 0.0) -> Ops:
         """A fresh switch gets the whole plan; one that kept its rules gets only the difference."""
         epoch = held_epoch(st.held)
         if epoch is not None and not self.adopted and epoch != self.epoch:
@@ -188,17 +222,20 @@ class ControllerCore:
         plan = self.current.rules.for_switch(dpid)
         if not st.held:
             self.status.reconciled(dpid, unchanged=0, added=len(plan.flows), removed=0)
-            return {dpid: self._send(dpid, st, install_ops(plan, self._token()), plan)}
+            return {dpid: self._send(dpid, st, install_ops(plan, self._token()), plan, now)}
         fix = reconcile(st.held, plan)
         self.status.reconciled(dpid, unchanged=len(fix.unchanged), added=len(fix.add.flows), removed=len(fix.stale))
         st.held = {}
-        return {dpid: self._send(dpid, st, reconcile_ops(fix, self._token()), plan)}
+        return {dpid: self._send(dpid, st, reconcile_ops(fix, self._token()), plan, now)}
 
     def barrier_reply(self, dpid: int, token: int, now: float) -> Ops:
         st = self.switches.get(dpid)
         if st is not None and st.pending == token:
             st.phase, st.pending = "holding", None
             self.status.acknowledged(dpid, len(st.sent))
+            name = self.scenario.switch_by_dpid[dpid].name
+            self.metrics.install_seconds.labels(switch=name).observe(max(0.0, now - st.sent_at))
+            self.metrics.switch_holding.labels(switch=name).set(1)
         return {}
 
     def port_status(self, dpid: int, port_no: int, is_down: bool, now: float) -> Ops:
@@ -207,6 +244,9 @@ class ControllerCore:
         if link is None or is_down == (link in self.down):
             return {}  # not a link port, or the other end already told us
         (self.down.add if is_down else self.down.discard)(link)
+        self.metrics.link_up.labels(link=link).set(0 if is_down else 1)
+        if is_down:
+            self.metrics.failovers.labels(link=link).inc()
         return self._replan(f"link {link} {'down' if is_down else 'up'}", now)
 
     def error(self, dpid: int, kind: int, code: int, now: float) -> Ops:
@@ -270,6 +310,9 @@ class ControllerCore:
                 self.status.counters("hosts", port.peer, "port", counters)
             else:
                 self.status.counters("links", port.peer, switch.name, counters)
+                far = self.scenario.link[port.peer].other_end(switch.name)
+                sent = self._totals.add(("port", dpid, s.port_no), s.tx_bytes)
+                self.metrics.link_bytes.labels(link=port.peer, direction=f"{switch.name}>{far}").inc(sent)
         return {}
 
     def meter_stats(self, dpid: int, stats: list[MeterStat], now: float) -> Ops:
@@ -281,6 +324,11 @@ class ControllerCore:
                 continue  # a meter of the last epoch, on its way out
             kind, name, path = owner
             counters = {"packets_in": s.packets_in, "bytes_in": s.bytes_in, "dropped_packets": s.dropped_packets}
+            if kind == "demand":
+                key = ("meter", dpid, s.meter_id, st.sent.epoch)
+                self.metrics.demand_metered_packets.labels(demand=name).inc(self._totals.add(key + ("in",), s.packets_in))
+                self.metrics.demand_dropped_packets.labels(demand=name).inc(
+                    self._totals.add(key + ("dropped",), s.dropped_packets))
             if kind == "floor":
                 self.status.counters("hosts", name, "floor meter", counters)
             else:
@@ -299,6 +347,10 @@ class ControllerCore:
                 totals = demands.setdefault(names[index], [0, 0])
                 totals[0] += s.packets
                 totals[1] += s.bytes
+                key = ("flow", dpid, s.table_id, s.priority, s.match)
+                self.metrics.demand_forwarded_packets.labels(demand=names[index]).inc(self._totals.add(key, s.packets))
+                self.metrics.demand_forwarded_bytes.labels(demand=names[index]).inc(
+                    self._totals.add(key + ("bytes",), s.bytes))
         self.status.counters("flow_kinds", self.scenario.switch_by_dpid[dpid].name, "packets", kinds)
         for name, (packets, nbytes) in demands.items():
             self.status.counters("demands", name, "classified", {"packets": packets, "bytes": nbytes})

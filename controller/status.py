@@ -119,8 +119,10 @@ MAX_BODY = 4096
 
 
 def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1",
-                 actions: dict | None = None) -> ThreadingHTTPServer:
+                 actions: dict | None = None, metrics=None) -> ThreadingHTTPServer:
     """Serve ``GET /status`` in a daemon thread; returns the server (``shutdown()`` stops it).
+
+    ``metrics`` (a function returning Prometheus' text format) is served on ``GET /metrics``.
 
     ``actions`` maps a path to a function of the posted JSON object returning a
     JSON object: ``POST /timeline {"start": t}`` tells the controller when the
@@ -138,8 +140,17 @@ def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1",
             self.wfile.write(body)
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
-            if self.path.rstrip("/") != "/status":
-                self.send_error(404, "try /status")
+            path = self.path.split("?")[0].rstrip("/")
+            if path == "/metrics" and metrics is not None:
+                body = metrics()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if path != "/status":
+                self.send_error(404, "try /status" + (" or /metrics" if metrics is not None else ""))
                 return
             self._reply(200, status.snapshot())
 

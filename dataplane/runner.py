@@ -20,6 +20,7 @@ from topologies.loader import load_scenario
 from topologies.units import format_rate
 
 from .controllerproc import ControllerProcess
+from .prometheus import SCRAPE_S
 from .teardown import leftovers, sweep
 from .verdict import DemandOutcome
 
@@ -69,6 +70,41 @@ class Interruption:
         return False
 
 
+#: How often the controller polls the switches' counters during a run.
+STATS_S = 1
+
+
+class Observers:
+    """A run's Prometheus server and the exporter of its receivers' measurements."""
+
+    def __init__(self):
+        self.prometheus = None
+        self.exporter = None
+
+    def start(self, run_dir: Path, name: str, controller_port: int) -> dict:
+        from .controllerproc import free_port
+        from .exporter import serve_exporter
+        from .prometheus import PrometheusServer
+
+        self.exporter = serve_exporter(run_dir / "traffic")
+        self.prometheus = PrometheusServer(run_dir / "prometheus", free_port(), run=name, targets={
+            "controller": f"127.0.0.1:{controller_port}",
+            "receivers": f"127.0.0.1:{self.exporter.server_address[1]}"}).start()
+        return {"url": self.prometheus.url, "data": str(self.prometheus.data_dir)}
+
+    def stop(self) -> None:
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        if self.exporter is not None:
+            self.exporter.shutdown()
+            self.exporter.server_close()
+            self.exporter = None
+
+    def left(self) -> list[str]:
+        proc = self.prometheus.proc if self.prometheus is not None else None
+        return [f"prometheus {proc.pid}"] if proc is not None and proc.poll() is None else []
+
+
 @dataclass
 class RunResult:
     exit_code: int
@@ -77,13 +113,15 @@ class RunResult:
 
 def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
                  ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market",
-                 flows: int | None = None, measure: Callable | None = None) -> RunResult:
+                 flows: int | None = None, measure: Callable | None = None, prometheus: bool = True) -> RunResult:
     """Run ``path`` end to end; exit code 0 only when every promise held.
 
     ``flows`` per demand (default: :data:`~dataplane.measure.FLOWS_PER_DEMAND`, and
     as many as the controller has source-port slices for a demand split over
     several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
-    {demand: Measured}`` replaces the project's generators (tests use it).
+    {demand: Measured}`` replaces the project's generators (tests use it).  With
+    ``prometheus``, a Prometheus server scrapes the controller and the receivers every
+    second and keeps its database in the run's directory.
     """
     from .network import netem_available, new_network, start_network
     from .probes import all_pairs_ping
@@ -98,14 +136,19 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     for leftover in sweep(scenario):
         out(f"  removed leftover {leftover} of an earlier run")
     exchange_dir = run_dir / "market"
-    controller = ControllerProcess(path, run_dir / "controller.log", plan=plan,
-                                   extra_args=("--run-dir", str(exchange_dir)) if plan == "market" else ())
+    controller = ControllerProcess(path, run_dir / "controller.log", plan=plan, extra_args=(
+        "--stats", str(STATS_S), *(("--run-dir", str(exchange_dir)) if plan == "market" else ())))
     problems: list[str] = []
+    observers = Observers()
     with Interruption() as interruption:
         try:
             controller.start()
             out(f"controller: pid {controller.proc.pid}, OpenFlow 127.0.0.1:{controller.ofp_port}, "
                 f"status {controller.status_url}")
+            if prometheus:
+                report["prometheus"] = observers.start(run_dir, scenario.name, controller.status_port)
+                out(f"prometheus: {observers.prometheus.url}, scraping the controller and the receivers every "
+                    f"{SCRAPE_S} s (database {observers.prometheus.data_dir})")
             netem = netem_available()
             report["latency_emulated"] = netem
             out("network: building")
@@ -130,6 +173,8 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
             if scenario.demands:
                 outcomes, broken, report["traffic"] = run_traffic_phase(
                     net, scenario, controller, status, plan, flow_seconds, flows, run_dir, out, measure)
+                if observers.prometheus is not None:  # the last counters polled, then scraped
+                    time.sleep(STATS_S + 2 * SCRAPE_S)
                 out(format_table(outcomes))
                 report["demands"] = [o.to_json() for o in outcomes]
                 problems += broken
@@ -138,7 +183,7 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
             report["interrupted"] = True
             raise
         finally:
-            _teardown(scenario, controller, interruption, out, report)
+            _teardown(scenario, controller, interruption, out, report, observers)
             report["seconds"] = round(time.monotonic() - started, 1)
             out(f"done in {report['seconds']:.1f} s")
     if not report["teardown"]["clean"]:
@@ -152,15 +197,17 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     return RunResult(0 if not problems else 1, report)
 
 
-def _teardown(scenario, controller: ControllerProcess, interruption: Interruption, out, report: dict) -> None:
-    """Stop the controller and sweep the scenario away; a signal cannot cut it short."""
+def _teardown(scenario, controller: ControllerProcess, interruption: Interruption, out, report: dict,
+              observers: "Observers") -> None:
+    """Stop the controller and Prometheus and sweep the scenario away; a signal cannot cut it short."""
     while True:
         try:
             interruption.tearing_down = True
             out("teardown: stopping the network and the controller")
             controller.stop()
+            observers.stop()
             sweep(scenario)
-            left = leftovers(scenario)
+            left = leftovers(scenario) + observers.left()
             report["teardown"] = {"clean": not left, "left": left}
             out("teardown: clean" if not left else f"teardown: left behind: {', '.join(left)}")
             return

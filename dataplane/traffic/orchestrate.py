@@ -116,7 +116,8 @@ def _run(hosts, flows, seconds, work, python, lead_s, ready_timeout_s, drain_s, 
     for host, fs in _by(flows, "dst_host").items():
         ready = work / f"receiver-{host}.ready"
         ready.unlink(missing_ok=True)
-        plan = HostPlan(host, start_ns, end_ns + int((lead_s + drain_s + grace_s + 5) * 1e9), seconds, fs, str(ready))
+        plan = HostPlan(host, start_ns, end_ns + int((lead_s + drain_s + grace_s + 5) * 1e9), seconds, fs, str(ready),
+                        str(work / f"receiver-{host}.progress.json"))
         try:
             receivers[host] = _start(hosts[host], "receiver", plan, work, python, started)
         except Exception as exc:  # a host that cannot start a program spoils its own flows only

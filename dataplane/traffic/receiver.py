@@ -58,6 +58,7 @@ RCVBUF = 16 << 20
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; absent from Python's socket module
 _BURST = 256  # datagrams read from one socket before looking at the others and the clock
 _POLL_S = 0.05
+PROGRESS_S = 1.0  # how often the report so far is written to the plan's progress_file
 
 
 def bind_points(flows) -> list[tuple[str, str, int]]:
@@ -106,14 +107,24 @@ class Receiver:
     def run(self, stop: StopFlag) -> str:
         """Count arrivals until the deadline, a signal or the parent's death; returns which."""
         select, deadline = self.selector.select, self.plan.deadline_ns
+        next_progress = self.clock()
         while True:
             now = self.clock()
             if now >= deadline:
                 return "deadline"
             if stop.why():
                 return stop.why()
+            if self.plan.progress_file and now >= next_progress:
+                self.write_progress()
+                next_progress = now + int(PROGRESS_S * 1e9)
             for key, _ in select(min(_POLL_S, (deadline - now) / 1e9)):
                 key.data(key.fileobj)
+
+    def write_progress(self) -> None:
+        """The report so far, replaced atomically (a reader never sees half of it)."""
+        tmp = Path(self.plan.progress_file + ".tmp")
+        tmp.write_text(json.dumps(self.report("running")))
+        tmp.rename(self.plan.progress_file)
 
     def _drain_udp(self, sock: socket.socket) -> None:
         # The per-packet path: one syscall, one clock read, one unpack, one add.

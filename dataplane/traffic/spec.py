@@ -191,7 +191,9 @@ class HostPlan:
     ``start_ns`` is the common start and ``deadline_ns`` the moment the process
     stops whatever happens, both ``time.monotonic_ns()`` values.  ``seconds`` is
     the run's length (receivers keep 1 s bins up to it).  ``ready_file``, when
-    set, is created by a receiver once its sockets are bound.
+    set, is created by a receiver once its sockets are bound; ``progress_file``,
+    when set, is rewritten by a receiver every second with its report so far
+    (metrics read it while the run goes on).
     """
 
     host: str
@@ -200,6 +202,7 @@ class HostPlan:
     seconds: float
     flows: tuple[FlowSpec, ...]
     ready_file: str = ""
+    progress_file: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "flows", tuple(self.flows))

@@ -28,7 +28,21 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from controller.errors import ControllerError
     from controller.launch import run_controller
+    from topologies.loader import load_scenario
+
+    load_scenario(args.scenario)
+    ports = {"--ofp-port": args.ofp_port, "--status-port": args.status_port,
+             **({"--api-port": args.api_port} if args.api_port else {})}
+    for flag, port in ports.items():
+        if not 1 <= port <= 65535:
+            raise ControllerError(f"{flag} must be a port between 1 and 65535, got {port}")
+    if len(set(ports.values())) < len(ports):
+        raise ControllerError(f"{', '.join(ports)} must differ")
+    for flag, value in (("--epoch", args.epoch), ("--stats", args.stats)):
+        if value is not None and value < 0:
+            raise ControllerError(f"{flag} must be 0 or more seconds, got {value}")
 
     run_controller(args.scenario, args.ofp_port, args.status_port, verbose=args.verbose, planner=args.plan,
                    mechanism=args.mechanism, epoch_s=args.epoch, stats_s=args.stats, run_dir=args.run_dir,

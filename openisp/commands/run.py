@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--flows", type=int, metavar="N",
                         help="UDP flows per demand (default: 16, and one per source-port slice, 64, for a demand "
                              "the market split over several paths, so the split is exact)")
+    parser.add_argument("--no-prometheus", action="store_true",
+                        help="do not start a Prometheus server for the run (by default one scrapes the controller "
+                             "and the receivers every second and keeps its database in the run's directory)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object for the whole run on stdout (progress goes to stderr)")
 
@@ -28,16 +31,21 @@ def run(args) -> int:
     from dataplane.errors import DataplaneError
     from dataplane.runner import run_scenario
 
-    if os.geteuid() != 0:
-        raise DataplaneError("Mininet needs root: run as root (sudo), or try `openisp doctor`")
+    from topologies.loader import load_scenario
+
+    load_scenario(args.scenario)  # a file's problems first, whoever runs it
     if not 1 <= args.seconds <= 60:
         raise DataplaneError("--seconds must be between 1 and 60")
     if args.flows is not None and not 1 <= args.flows <= 1024:
         raise DataplaneError("--flows must be between 1 and 1024")
+    if not 0 < args.timeout <= 3600:
+        raise DataplaneError("--timeout must be more than 0 and at most 3600 seconds")
+    if os.geteuid() != 0:
+        raise DataplaneError("Mininet needs root: run as root (sudo), or try `openisp doctor`")
     progress = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else \
         (lambda line: print(line, flush=True))
     result = run_scenario(args.scenario, out=progress, flow_seconds=args.seconds, ready_timeout_s=args.timeout,
-                          plan=args.plan, flows=args.flows)
+                          plan=args.plan, flows=args.flows, prometheus=not args.no_prometheus)
     if args.json:
         print(json.dumps(result.report, indent=2))
     return result.exit_code
