@@ -1,4 +1,4 @@
-"""From an LP solution to whole-kbps paths per demand and an exact welfare.
+"""From an LP solution to whole-kbps paths per demand, and the money of both.
 
 >>> from topologies.loader import load_scenario
 >>> from controller.market.network import market_from_scenario
@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -88,23 +89,30 @@ def allocate(market: Market, solution: LpSolution) -> Allocation:
     return Allocation(paths, kbps, tuple(loads), value, cost)
 
 
-def welfare_of(market: Market, solution: LpSolution) -> Decimal:
-    """``allocate(market, solution).welfare`` without building the allocation
-    (VCG asks this once per counterfactual); the same whole-kbps rounding."""
-    if solution.paths is None:
-        return allocate(market, solution).welfare
-    loads = [0] * len(market.arcs)
-    welfare = Decimal(0)
+def tier_cost(arc: Arc, load_mbps: float) -> float:
+    """:func:`arc_cost` in floats, for loads straight from the LP."""
+    cost, left = [], load_mbps
+    for tier in sorted(arc.tiers, key=lambda t: t.ask_per_mbps):
+        take = min(left, tier.capacity_kbps / 1000)
+        cost.append(float(tier.ask_per_mbps) * take)
+        left -= take
+    return math.fsum(cost)
+
+
+def lp_accounts(market: Market, solution: LpSolution) -> tuple[dict[str, float], dict[str, float]]:
+    """Per participant, the value it is served and the asks it sells, from the
+    LP's own rates (no rounding, no tie-break): what VCG's transfers are made of."""
+    value: dict[str, list[float]] = {}
     for d in market.demands:
-        if market.src_switch(d) == market.dst_switch(d):
-            kbps = whole_kbps(solution.x_kbps[d.id])
-        else:
-            kbps = 0
-            for hops, rate in solution.paths.get(d.id, ()):
-                whole = whole_kbps(rate)
-                if hops and whole > 0:
-                    kbps += whole
-                    for i in hops:
-                        loads[i] += whole
-        welfare += d.value_per_mbps * kbps / 1000
-    return welfare - sum((arc_cost(a, loads[a.index]) for a in market.arcs if loads[a.index]), Decimal(0))
+        value.setdefault(d.buyer, []).append(float(d.value_per_mbps) * solution.x_kbps[d.id] / 1000)
+    cost: dict[str, list[float]] = {}
+    for a in market.arcs:
+        cost.setdefault(a.seller, []).extend(float(t.ask_per_mbps) * y for t, y in zip(a.tiers, solution.sold_mbps[a.index]))
+    return {k: math.fsum(v) for k, v in value.items()}, {k: math.fsum(v) for k, v in cost.items()}
+
+
+def lp_paths(market: Market, solution: LpSolution) -> dict[str, list[tuple[tuple[int, ...], float]]]:
+    """demand -> [(arc indices, kbps)]: the LP's flows as paths, before rounding."""
+    arc_of = {(a.link, a.tail): a.index for a in market.arcs}
+    return {d: [(tuple(arc_of[(link, tail)] for link, tail in zip(links, switches)), kbps) for links, switches, kbps in paths]
+            for d, paths in _raw_paths(market, solution).items()}

@@ -14,20 +14,20 @@ from decimal import Decimal
 from topologies.model import MECHANISMS, Scenario
 
 from .allocation import allocate
-from .counterfactual import in_parallel, in_process, with_lp_duality
+from .counterfactual import FORMULATIONS, expected_work, in_process, optimum_of, with_lp_duality
+from .fund import fund_shortfalls
 from .network import Market, MarketError, market_from_scenario
-from .payments import arc_prices, lmp_payments, pay_as_bid_payments, vcg_payments
-from .result import DemandAllocation, LinkAllocation, MarketResult, ParticipantSettlement, money
 from .pathlp import PathLP
+from .payments import arc_prices, lmp_payments, pay_as_bid_payments, settle_demands, vcg_payments
+from .result import DemandAllocation, LinkAllocation, MarketResult, ParticipantSettlement, money
 from .wdp import WelfareLP
+from .workers import WorkerPool
 
 SATURATED = 1e-6  # kbps: an arc this close to its capacity is full
 #: VCG re-solves go to worker processes only for markets this large (each
 #: worker starts by solving the whole market again).
 PARALLEL_ABOVE_DEMANDS = 500
 DEFAULT_WORKERS = os.cpu_count() or 1
-#: ``paths``: column generation (:mod:`.pathlp`); ``arcs``: the arc formulation (:mod:`.wdp`).
-FORMULATIONS = {"paths": PathLP, "arcs": WelfareLP}
 
 
 def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
@@ -53,20 +53,39 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
 
     ``options``: ``{"workers": N}`` caps the processes VCG's re-solves may use on
     large markets (default: one per core; 1 keeps everything in this process);
+    ``{"counterfactuals": "dask", "dask": client or scheduler address}`` sends
+    them to a Dask cluster instead (see :mod:`.distributed`);
     ``{"duality": False}`` re-solves for every winning customer, even those the
     optimal duals already settle (for checking that shortcut);
     ``{"formulation": "arcs"}`` solves the arc formulation instead of
     generating paths (same optimum; for checking, and slower on large markets).
+    Whatever the options, the result is the same (to the byte in its JSON).
     """
+    options = options or {}
     mechanism = mechanism or scenario.market.mechanism
     if mechanism not in MECHANISMS:
         raise MarketError(f"unknown mechanism {mechanism!r} (one of: {', '.join(MECHANISMS)})")
-    timings = {}
-    started = time.perf_counter()
-    market = market_from_scenario(scenario)
-    formulation = (options or {}).get("formulation", "paths")
+    formulation = options.get("formulation", "paths")
     if formulation not in FORMULATIONS:
         raise MarketError(f"unknown formulation {formulation!r} (one of: {', '.join(FORMULATIONS)})")
+    engine = options.get("counterfactuals", "local")
+    if engine not in ("local", "dask"):
+        raise MarketError(f"unknown counterfactuals engine {engine!r} (one of: local, dask)")
+    workers = options.get("workers", DEFAULT_WORKERS)
+    pool = None
+    if mechanism == "vcg" and engine == "local" and workers > 1 and len(scenario.demands) >= PARALLEL_ABOVE_DEMANDS:
+        pool = WorkerPool(workers - 1)  # started now: the workers load the solver while this process solves
+    try:
+        return _clear(scenario, mechanism, options, formulation, engine, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _clear(scenario, mechanism, options, formulation, engine, pool) -> MarketResult:
+    timings: dict = {}
+    started = time.perf_counter()
+    market = market_from_scenario(scenario)
     lp = FORMULATIONS[formulation](market)
     timings["build_s"] = time.perf_counter() - started
     t = time.perf_counter()
@@ -77,17 +96,23 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     alloc = allocate(market, solution)
     t = time.perf_counter()
     if mechanism == "vcg":
-        workers = (options or {}).get("workers", DEFAULT_WORKERS)
-        parallel = workers > 1 and len(market.demands) >= PARALLEL_ABOVE_DEMANDS
-        seed = lp.paths if isinstance(lp, PathLP) else []
-        optimiser = in_parallel(market, type(lp), workers, seed) if parallel else in_process(market, lp)
-        if (options or {}).get("duality", True):
-            optimiser = with_lp_duality(market, solution, alloc, optimiser, timings)
-        transfers, demand_pays, notes = vcg_payments(market, alloc, optimiser)
+        optimum = optimum_of(lp)
+        if engine == "dask":
+            from .distributed import on_dask
+            optimiser = on_dask(optimum, options.get("dask"))
+        elif pool is not None:
+            optimiser = pool.optimiser(optimum, expected_work(market, solution))
+        else:
+            optimiser = in_process(optimum)
+        if options.get("duality", True):
+            optimiser = with_lp_duality(market, solution, optimiser, timings)
+        transfers, demand_pays, notes = vcg_payments(market, solution, optimiser)
     elif mechanism == "lmp":
         transfers, demand_pays, notes = lmp_payments(market, solution, alloc)
     else:
         transfers, demand_pays, notes = pay_as_bid_payments(market, alloc)
+    transfers, funded = fund_shortfalls(transfers, alloc.value, alloc.cost)
+    demand_pays = settle_demands(market, alloc, transfers, demand_pays)
     timings["payments_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
     prices = arc_prices(solution)
@@ -98,11 +123,13 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
             continue
         busiest = max(arcs, key=lambda a: alloc.arc_load_kbps[a.index])
         links.append(LinkAllocation(link.id, link.owner, alloc.arc_load_kbps[busiest.index], prices[busiest.index]))
+    zero = money(0)
     participants = tuple(
-        ParticipantSettlement(p.name, p.role, *transfers.get(p.name, (money(0), money(0))))
+        ParticipantSettlement(p.name, p.role, *transfers.get(p.name, (zero, zero)), funded.get(p.name, zero))
         for p in scenario.participants)
     balance = sum((p.pays - p.receives for p in participants), Decimal(0))
+    floors_cost = sum((p.funded for p in participants), Decimal(0))
     demands = tuple(DemandAllocation(d.id, d.src, d.dst, alloc.kbps[d.id], alloc.paths[d.id], demand_pays[d.id])
                     for d in market.demands)
     return MarketResult(mechanism, money(alloc.welfare), demands, tuple(links), participants, money(balance),
-                        tuple(notes), timings)
+                        tuple(notes), timings, money(floors_cost))

@@ -32,9 +32,18 @@ cheaper than free and priced negative cycles.)
 Counterfactuals for VCG change bounds on the same master (a provider's tiers
 to zero and its arcs out of pricing; a customer's rate rows to zero), start
 from the full optimum's basis, and generate the paths they need; the paths
-stay in the master for the next ones.
+stay until :meth:`PathLP.reset` drops them (at the end of each group of
+counterfactuals, see :mod:`.counterfactual`).
+
+Welfare and prices come without the tie-break: the welfare from the column
+values (``value_d`` per Mbps of a path, minus the asks of what the tiers
+sell), the prices from the optimum re-solved without ``eps`` (see
+:meth:`PathLP._pure_prices`).
 """
 from __future__ import annotations
+
+import math
+from dataclasses import replace
 
 import numpy as np
 import highspy
@@ -42,7 +51,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from .network import Market, MarketError
-from .wdp import EPSILON, INF, LpSolution, WelfareLP, _quiet_highs, changed_bounds
+from .wdp import EPSILON, INF, LpSolution, WelfareLP, _quiet_highs, basis_from_statuses, basis_statuses, changed_bounds
 
 REDUCED_COST_TOLERANCE = 1e-7  # per Mbps: HiGHS's own dual feasibility tolerance
 MAX_ROUNDS = 500
@@ -79,10 +88,12 @@ class PathLP:
         self.h.passModel(lp)
         self.col_lo: list[float] = []
         self.col_hi: list[float] = []
+        self.col_cost: list[float] = []
+        self.col_worth: list[float] = []  # per column, what one Mbps of it adds to welfare (value, or minus the ask)
         self.y_cols: list[list[int]] = []
         for a in arcs:
-            self.y_cols.append([self._add(float(t.ask_per_mbps), 0.0, t.capacity_kbps / 1000, [a.index], -1.0)
-                                for t in a.tiers])
+            self.y_cols.append([self._add(float(t.ask_per_mbps), 0.0, t.capacity_kbps / 1000, [a.index], -1.0,
+                                          -float(t.ask_per_mbps)) for t in a.tiers])
         # Artificial columns keep every floor row satisfiable while paths are missing.
         penalty = 1e3 + 10 * (max((float(d.value_per_mbps) for d in demands), default=0)
                               + sum(float(max(t.ask_per_mbps for t in a.tiers)) for a in arcs))
@@ -107,6 +118,7 @@ class PathLP:
         self.d_up_row = np.array([self.access_row.get((d.src, "up"), -1) for d in nd], dtype=np.int64)
         self.d_down_row = np.array([self.access_row.get((d.dst, "down"), -1) for d in nd], dtype=np.int64)
         self.optimal_basis = None
+        self._basis_cache: tuple | None = None  # (the optimal basis, its column and row statuses as lists)
         self._arc_lp: WelfareLP | None = None
         self.fell_back = False  # did the last solve need the arc formulation?
 
@@ -123,20 +135,27 @@ class PathLP:
     def n_cols(self) -> int:
         return len(self.col_lo)
 
-    def _add(self, cost: float, lo: float, hi: float, rows: list[int], value: float) -> int:
+    def _add(self, cost: float, lo: float, hi: float, rows: list[int], value: float, worth: float = 0.0) -> int:
         self.h.addCol(cost, lo, hi, len(rows), np.array(rows, dtype=np.int32), np.full(len(rows), value))
         self.col_lo.append(lo)
         self.col_hi.append(hi)
+        self.col_cost.append(cost)
+        self.col_worth.append(worth)
         return len(self.col_lo) - 1
 
-    def _add_path(self, d, arcs: tuple[int, ...]) -> None:
+    def _add_path(self, d, arcs: tuple[int, ...], pure: bool = False) -> None:
+        """A path column; ``pure``: into the model without its tie-break cost
+        for now (while :meth:`_pure_prices` runs), recorded with it."""
         rows = [*arcs, self.demand_row[d.id]]
         if d.src in self.floor_row:
             rows.append(self.floor_row[d.src])
         for key in ((d.src, "up"), (d.dst, "down")):
             if key in self.access_row:
                 rows.append(self.access_row[key])
-        self._add(-float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum()), 0.0, INF, rows, 1.0)
+        cost = -float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum())
+        self._add(cost, 0.0, INF, rows, 1.0, float(d.value_per_mbps))
+        if pure:
+            self.h.changeColCost(self.n_cols - 1, -float(d.value_per_mbps))
         self._hop_cols.extend([len(self.paths)] * len(arcs))  # path -> arc incidence, for loads
         self._hop_arcs.extend(arcs)
         self.paths.append((d.id, arcs))
@@ -144,28 +163,103 @@ class PathLP:
 
     # -- solving ------------------------------------------------------------
 
+    def mark(self) -> tuple[int, int]:
+        """The columns so far, for :meth:`reset`."""
+        return self.n_cols, len(self._hop_arcs)
+
+    def reset(self, mark: tuple[int, int]) -> None:
+        """Drop the columns added since ``mark``, and the arc formulation built
+        meanwhile: the LP is again what it was then."""
+        n_cols, n_hops = mark
+        if self.n_cols > n_cols:
+            self._drop_columns(n_cols, n_hops)
+        self._arc_lp = None
+
     def solve(self, without: str | None = None, relax_floors: bool = False) -> LpSolution | None:
         """Solve, optionally without one participant or with every floor relaxed;
-        None when the floors cannot all be met.  Bounds are restored afterwards."""
+        None when the floors cannot all be met.  Bounds are restored afterwards;
+        the columns generated stay (see :meth:`reset`)."""
+        return self._solve(without, relax_floors, True)
+
+    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False) -> float | None:
+        """:meth:`solve`'s ``welfare`` alone, without building the solution (VCG asks for it per participant)."""
+        return self._solve(without, relax_floors, False)
+
+    def _solve(self, without, relax_floors, full: bool):
         cols, rows, banned, gone = self._counterfactual_bounds(without, relax_floors)
         with changed_bounds(self, cols, rows):
             if self.optimal_basis is not None:
                 self.h.setBasis(self._extended_basis())
-            solution = self._generate_columns(banned, gone)
-            self.fell_back = solution is None
-            if solution is None:  # undecided here: the arc formulation decides
+            else:
+                self.h.clearSolver()  # a cold start, whatever was solved before
+            found = self._generate_columns(banned, gone)
+            self.fell_back = found is None
+            if found is None:  # undecided here: the arc formulation decides
                 if self._arc_lp is None:
                     self._arc_lp = WelfareLP(self.market)
-                return self._arc_lp.solve(without, relax_floors)
-            if self.optimal_basis is None and not cols and not rows:
+                solution = self._arc_lp.solve(without, relax_floors)
+                return solution if full or solution is None else solution.welfare
+            if not full:
+                return self._welfare(found[0])
+            solution = self._solution(*found)
+            if cols or rows:
+                return solution
+            if self.optimal_basis is None:
                 self.optimal_basis = self.h.getBasis()
-            return solution
+            pure = self._pure_prices()
+            return solution if pure is None else replace(solution, **self._prices(pure))
+
+    def _pure_prices(self) -> np.ndarray | None:
+        """Row duals of the optimum without the tie-break (see :func:`.wdp.pure_duals`):
+        the path columns lose their ``eps`` costs and the master is re-optimised
+        from the optimal basis, generating paths as usual (a path the tie-break
+        kept out may price in now), then the costs and the basis are put back.
+        None if the floors then need an artificial column (never seen)."""
+        first = self.first_path_col
+        cols = np.arange(first, self.n_cols, dtype=np.int32)
+        self.h.changeColsCost(len(cols), cols, np.asarray(self.col_cost[first:]) - self._path_eps())
+        try:
+            found = self._generate_columns(np.zeros(len(self.market.arcs), dtype=bool), set(), pure=True)
+        finally:
+            cols = np.arange(first, self.n_cols, dtype=np.int32)
+            self.h.changeColsCost(len(cols), cols, np.asarray(self.col_cost[first:]))
+            self.h.setBasis(self._extended_basis())
+        return None if found is None else found[1]
+
+    def _welfare(self, values: np.ndarray) -> float:
+        """Value served minus asks sold, from the column values: no rounding, no
+        tie-break, and ``math.fsum`` so that the order of the terms does not matter."""
+        return math.fsum((values * np.asarray(self.col_worth)).tolist())
+
+    def _path_eps(self) -> np.ndarray:
+        """The tie-break part of each path column's cost."""
+        return np.array([float(self.arc_cost[list(arcs)].sum()) for _, arcs in self.paths])
+
+    def _drop_columns(self, n_cols: int, n_hops: int) -> None:
+        extra = np.arange(n_cols, self.n_cols, dtype=np.int32)
+        self.h.deleteCols(len(extra), extra)
+        for _ in range(self.n_cols - n_cols):
+            self.known.discard(self.paths.pop())
+        del self.col_lo[n_cols:], self.col_hi[n_cols:], self.col_cost[n_cols:], self.col_worth[n_cols:]
+        del self._hop_cols[n_hops:], self._hop_arcs[n_hops:]
+
+    def basis_statuses(self):
+        """The optimal basis as plain integers (picklable), columns then rows."""
+        return basis_statuses(self.optimal_basis)
+
+    def set_basis_statuses(self, statuses) -> None:
+        """Start every solve from this basis (:meth:`basis_statuses` of an LP with the same columns)."""
+        self.optimal_basis = basis_from_statuses(statuses)
 
     def _extended_basis(self) -> highspy.HighsBasis:
+        """The optimal basis, the columns added since nonbasic at zero."""
+        if self._basis_cache is None or self._basis_cache[0] is not self.optimal_basis:
+            saved = self.optimal_basis
+            self._basis_cache = (saved, list(saved.col_status), list(saved.row_status))
+        _, cols, rows = self._basis_cache
         basis = highspy.HighsBasis()
-        saved = self.optimal_basis
-        basis.col_status = list(saved.col_status) + [LOWER] * (self.n_cols - len(saved.col_status))
-        basis.row_status = list(saved.row_status)
+        basis.col_status = cols + [LOWER] * (self.n_cols - len(cols))
+        basis.row_status = rows
         basis.valid = True
         return basis
 
@@ -195,7 +289,8 @@ class PathLP:
                 rows[row] = (0.0, INF)
         return cols, rows, banned, gone
 
-    def _generate_columns(self, banned: np.ndarray, gone: set[str]) -> LpSolution | None:
+    def _generate_columns(self, banned: np.ndarray, gone: set[str],
+                          pure: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
         n = len(self.switches)
         wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
         sources = np.unique(self.d_src[wanted])
@@ -207,7 +302,7 @@ class PathLP:
             if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
             duals = np.asarray(self.h.getSolution().row_dual)
-            weight = self.arc_cost - duals[:len(self.market.arcs)]
+            weight = (0.0 if pure else self.arc_cost) - duals[:len(self.market.arcs)]
             weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
             # Parallel arcs: pricing needs only the cheapest of each (tail, head).
             by_weight = open_arcs[np.argsort(weight[open_arcs], kind="stable")]
@@ -233,13 +328,13 @@ class PathLP:
                     node = prev
                 d, path = self.network_demands[i], tuple(reversed(hops))
                 if (d.id, path) not in self.known:
-                    self._add_path(d, path)
+                    self._add_path(d, path, pure)
                     added += 1
             if not added:
                 values = np.asarray(self.h.getSolution().col_value)
                 if any(values[c] > 1e-9 for c in self.artificials):
                     return None  # floors unmet by the paths found: maybe infeasible
-                return self._solution(values, duals)
+                return values, duals
         raise MarketError(f"column generation did not converge in {MAX_ROUNDS} rounds")
 
     def _solution(self, values: np.ndarray, duals: np.ndarray) -> LpSolution:
@@ -254,11 +349,15 @@ class PathLP:
         # What paths carry (a free tier may sell more than that).
         load = np.bincount(np.asarray(self._hop_arcs, dtype=np.int64),
                            weights=np.clip(rates, 0, None)[np.asarray(self._hop_cols, dtype=np.int64)], minlength=n_arcs)
+        sold = tuple(tuple(float(values[c]) for c in cols) for cols in self.y_cols)
         info = self.h.getInfo()
         return LpSolution(
             x_kbps=x, arc_load_kbps=tuple(load.tolist()), flows_kbps={},
-            arc_price_per_mbps=tuple(np.abs(duals[:n_arcs]).tolist()),
             objective=-info.objective_function_value, iterations=info.simplex_iteration_count,
-            paths={d: tuple(p) for d, p in paths.items()},
-            access_price_per_mbps={key: abs(float(duals[row])) for key, row in self.access_row.items()},
+            paths={d: tuple(p) for d, p in paths.items()}, sold_mbps=sold, welfare=self._welfare(values),
+            **self._prices(duals),
         )
+
+    def _prices(self, duals: np.ndarray) -> dict:
+        return {"arc_price_per_mbps": tuple(np.abs(duals[:len(self.market.arcs)]).tolist()),
+                "access_price_per_mbps": {key: abs(float(duals[row])) for key, row in self.access_row.items()}}

@@ -1,63 +1,112 @@
 """Payment rules: VCG (Clarke pivot), locational marginal prices, pay-as-bid.
 
-Each rule takes the market, the optimiser and the chosen allocation, and
-returns per participant ``(pays, receives)`` and per demand what it pays.
+Each rule returns per participant ``(pays, receives)``, per demand what it
+pays (when the rule says; otherwise :func:`settle_demands` splits the
+buyer's payment by value) and notes.  The universal-service fund
+(:mod:`.fund`) then keeps every participant whole, whatever the rule.
 
 * ``vcg``: participant i's transfer is its marginal contribution
   ``W* - W*_{-i}`` corrected by its own report: a provider receives its cost
   plus its contribution, a customer pays its value minus its contribution (a
-  party that both buys and sells nets the two).  Parties that win nothing
-  have zero contribution and are not re-solved.  In a two-sided market VCG
-  pays out more than it takes in: ``budget_balance`` is then negative and
-  the market operator covers the deficit (the "public option" subsidy).
+  party that both buys and sells nets the two).  ``W*``, ``W*_{-i}`` and the
+  values and costs are the LP's (its own rates, no tie-break), so a payment
+  depends on the market alone.  Parties that win nothing have zero
+  contribution and are not re-solved.  In a two-sided market VCG pays out
+  more than it takes in: ``budget_balance`` is then negative and the market
+  operator covers the deficit (the "public option" subsidy).
 * ``lmp``: every arc is priced at the dual of its balance row (its ask plus
-  the congestion rent when full); a demand pays the sum of the prices along
-  its paths, a provider receives the price of what it carries; balanced.
+  the congestion rent when full), without the tie-break; a demand pays the
+  sum of the prices along its paths, a provider receives the price of what it
+  carries; balanced to the micro-unit.
 * ``pay-as-bid``: customers pay their values, providers receive their asks;
   the surplus (the welfare) stays with the market.
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from .allocation import Allocation
+
+from .allocation import Allocation, lp_accounts
 from .network import Market
 from .result import money
 from .wdp import LpSolution
 
 Transfers = tuple[dict[str, tuple[Decimal, Decimal]], dict[str, Decimal], list[str]]
 ZERO = Decimal(0)
+SERVED_KBPS = 1e-6  # an LP rate below this is solver noise, not a sale
 
 
-def _split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal]) -> dict[str, Decimal]:
-    """A participant's payment shared among its demands in proportion to their value."""
-    out = {}
+def split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal], demands=None) -> dict[str, Decimal]:
+    """A participant's payment shared among its demands (of ``demands``, default
+    all) in proportion to the value each was served, rounded so that the shares
+    add up to the total."""
+    return _split(market, payer_total, lambda d: d.value_per_mbps * alloc.kbps[d.id] / 1000, demands)
+
+
+def settle_demands(market: Market, alloc: Allocation, transfers: dict[str, tuple[Decimal, Decimal]],
+                   demand_pays: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Per demand what it pays, adding up to what its buyer pays: the rule's own
+    split where it still adds up (LMP's prices along the paths), otherwise that
+    split scaled to the buyer's payment (after the fund), otherwise by value."""
+    totals = {name: pays for name, (pays, _) in transfers.items()}
+    by_buyer: dict[str, list] = {}
     for d in market.demands:
-        total_value = alloc.value.get(d.buyer, ZERO)
-        share = d.value_per_mbps * alloc.kbps[d.id] / 1000
-        out[d.id] = money(payer_total.get(d.buyer, ZERO) * share / total_value) if total_value else money(0)
+        by_buyer.setdefault(d.buyer, []).append(d)
+    out = {}
+    for buyer, mine in by_buyer.items():
+        given = sum((demand_pays.get(d.id, ZERO) for d in mine), ZERO)
+        total = totals.get(buyer, ZERO)
+        if given == total and all(d.id in demand_pays for d in mine):
+            out.update({d.id: demand_pays[d.id] for d in mine})
+        elif given > 0:
+            out.update(_split(market, {buyer: total}, lambda d: demand_pays.get(d.id, ZERO), mine))
+        else:
+            out.update(split_by_value(market, alloc, {buyer: total}, mine))
     return out
 
 
-def vcg_payments(market: Market, alloc: Allocation, welfare_without) -> Transfers:
+def _split(market: Market, payer_total: dict[str, Decimal], weight, demands=None) -> dict[str, Decimal]:
+    by_buyer: dict[str, list] = {}
+    for d in demands if demands is not None else market.demands:
+        by_buyer.setdefault(d.buyer, []).append(d)
+    out: dict[str, Decimal] = {}
+    for buyer, mine in by_buyer.items():
+        weights = {d.id: Decimal(weight(d)) for d in mine}
+        total, whole = payer_total.get(buyer, ZERO), sum(weights.values(), ZERO)
+        if not whole or not total:
+            out.update({d.id: money(0) for d in mine})
+        else:
+            out.update(apportion({k: total * w / whole for k, w in weights.items()}, total))
+    return out
+
+
+def _exact(value: float) -> Decimal:
+    """A float as the exact number it holds (no decimal rounding on the way)."""
+    return Decimal(value)
+
+
+def vcg_payments(market: Market, solution: LpSolution, welfare_without) -> Transfers:
     """Clarke pivot per participant; ``welfare_without(names)`` is the optimiser
-    (see :mod:`controller.market.counterfactual`): ``{name: (welfare, floors_relaxed)}``."""
+    (see :mod:`controller.market.counterfactual`): ``{name: (welfare, floors_relaxed)}``.
+
+    Welfare, values and costs all come from the LP's optimum (its rates, not
+    the whole-kbps rounding of them, and without the tie-break): the payment
+    of a participant is a function of the market alone."""
     notes = []
-    welfare = alloc.welfare
-    transfers: dict[str, tuple[Decimal, Decimal]] = {}
-    pays_total: dict[str, Decimal] = {}
+    value, cost = lp_accounts(market, solution)
+    welfare = _exact(solution.welfare)
     # Whoever sells or is served anything, even at a zero price, may be pivotal.
-    winners = {d.buyer for d in market.demands if alloc.kbps[d.id] > 0}
-    winners |= {a.seller for a in market.arcs if alloc.arc_load_kbps[a.index] > 0}
+    winners = {d.buyer for d in market.demands if solution.x_kbps[d.id] > SERVED_KBPS}
+    winners |= {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > SERVED_KBPS}
     counterfactual = welfare_without(sorted(winners))
+    transfers: dict[str, tuple[Decimal, Decimal]] = {}
     for name in sorted(winners):
         without, relaxed = counterfactual[name]
         if relaxed:
             notes.append(f"without {name} the floors cannot be met; its contribution is measured against the market with floors relaxed")
-        contribution = welfare - without
-        net = contribution - alloc.value.get(name, ZERO) + alloc.cost.get(name, ZERO)
+        contribution = welfare - _exact(without)
+        net = contribution - _exact(value.get(name, 0.0)) + _exact(cost.get(name, 0.0))
         transfers[name] = (money(max(-net, ZERO)), money(max(net, ZERO)))
-        pays_total[name] = transfers[name][0]
-    return transfers, _split_by_value(market, alloc, pays_total), notes
+    return transfers, {}, notes
 
 
 def arc_prices(solution: LpSolution) -> tuple[Decimal, ...]:

@@ -43,6 +43,8 @@ class ParticipantSettlement:
     role: str
     pays: Decimal
     receives: Decimal
+    #: what the universal-service fund paid for it (already in ``pays`` and ``receives``)
+    funded: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,17 @@ class MarketResult:
     budget_balance: Decimal
     notes: tuple[str, ...] = field(default=(), compare=False)
     timings: dict = field(default_factory=dict, compare=False)  # seconds per stage; VCG also counts its re-solves
+    #: what the universal-service fund paid to keep every participant whole
+    #: (floors); already in ``budget_balance``, which it makes more negative
+    floors_cost: Decimal = Decimal(0)
+
+    @property
+    def collected(self) -> Decimal:
+        return sum((p.pays for p in self.participants), Decimal(0))
+
+    @property
+    def paid_out(self) -> Decimal:
+        return sum((p.receives for p in self.participants), Decimal(0))
 
     def demand(self, demand_id: str) -> DemandAllocation:
         return next(d for d in self.demands if d.demand_id == demand_id)
@@ -72,7 +85,8 @@ class MarketResult:
                          "pays": str(d.pays)} for d in self.demands],
             "links": [{"id": l.link_id, "owner": l.owner, "allocated_kbps": l.allocated_kbps,
                        "price_per_mbps": str(l.price_per_mbps)} for l in self.links],
-            "participants": [{"name": p.name, "role": p.role, "pays": str(p.pays), "receives": str(p.receives)}
-                             for p in self.participants],
+            "participants": [{"name": p.name, "role": p.role, "pays": str(p.pays), "receives": str(p.receives),
+                              "funded": str(p.funded)} for p in self.participants],
             "budget_balance": str(self.budget_balance),
+            "floors_cost": str(self.floors_cost),
         }

@@ -23,13 +23,16 @@ the tie-break moves welfare by at most ``eps * (hops + latency_s)`` per Mbps
 carried, i.e. less than 1e-4 per Mbps on paths under 100 hops.
 
 Participants are removed for VCG by changing bounds on the same model, so
-HiGHS re-solves from the previous basis (warm start).
+HiGHS re-solves from the optimal basis (warm start).  The welfare of a
+solution and its prices carry no tie-break: :func:`pure_welfare` and
+:func:`pure_duals`.
 """
 from __future__ import annotations
 
+import math
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import highspy
@@ -73,6 +76,21 @@ def changed_bounds(lp, cols: dict[int, tuple[float, float]], rows: dict[int, tup
             lp.h.changeRowBounds(row, lp.row_lo[row], lp.row_hi[row])
 
 
+def basis_statuses(basis: highspy.HighsBasis | None) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """A basis as plain integers (picklable), columns then rows."""
+    if basis is None:
+        return None
+    return tuple(int(s) for s in basis.col_status), tuple(int(s) for s in basis.row_status)
+
+
+def basis_from_statuses(statuses) -> highspy.HighsBasis:
+    basis = highspy.HighsBasis()
+    basis.col_status = [highspy.HighsBasisStatus(s) for s in statuses[0]]
+    basis.row_status = [highspy.HighsBasisStatus(s) for s in statuses[1]]
+    basis.valid = True
+    return basis
+
+
 @dataclass(frozen=True)
 class LpSolution:
     """A solved LP in kbps: demand rates, arc loads and commodity flows, arc prices."""
@@ -88,6 +106,41 @@ class LpSolution:
     paths: dict[str, tuple[tuple[tuple[int, ...], float], ...]] | None = None
     #: (host, "up" | "down") -> the dual of its access limit (its congestion rent; no one sells access)
     access_price_per_mbps: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: per arc, the Mbps sold from each of its tiers (the LP's ``y``)
+    sold_mbps: tuple[tuple[float, ...], ...] = ()
+    #: value served minus asks sold, from the LP's own rates (no rounding, no tie-break)
+    welfare: float = 0.0
+
+
+def pure_welfare(market: Market, x_kbps: dict[str, float], sold_mbps) -> float:
+    """``sum(value_d * x_d) - sum(ask_t * y_t)`` of an LP solution, without the
+    tie-break.  ``math.fsum`` rounds once, so the result does not depend on
+    the order of the terms."""
+    terms = [float(d.value_per_mbps) * x_kbps[d.id] / 1000 for d in market.demands]
+    terms += [-float(t.ask_per_mbps) * y for a in market.arcs for t, y in zip(a.tiers, sold_mbps[a.index])]
+    return math.fsum(terms)
+
+
+def pure_duals(h: highspy.Highs, cols: np.ndarray, pure_cost: np.ndarray, eps_cost: np.ndarray) -> np.ndarray | None:
+    """Row duals of the optimum without the tie-break.
+
+    The tie-break only chooses among optima; prices must not carry it.  The
+    columns ``cols`` get their costs without ``eps``, HiGHS re-optimises from
+    the optimal basis (a few primal iterations at most), and the costs and the
+    basis are put back.  An optimal dual of the pure LP is complementary to
+    every pure optimum, the tie-broken one included.  None if HiGHS fails.
+    """
+    basis = h.getBasis()
+    cols = np.asarray(cols, dtype=np.int32)
+    h.changeColsCost(len(cols), cols, np.asarray(pure_cost, dtype=np.float64))
+    try:
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().row_dual)
+    finally:
+        h.changeColsCost(len(cols), cols, np.asarray(eps_cost, dtype=np.float64))
+        h.setBasis(basis)
 
 
 class WelfareLP:
@@ -154,6 +207,7 @@ class WelfareLP:
             entries += [(len(row_lo) - 1, self.x_col[d], 1.0) for d in limit.demands]
         self.balance_row0 = balance_row0
         self.n_cols, self.n_rows = len(cols_cost), len(row_lo)
+        self.col_cost = np.array(cols_cost)
         self.col_lo, self.col_hi = np.array(cols_lo), np.array(cols_hi)
         self.row_lo, self.row_hi = np.array(row_lo), np.array(row_hi)
         self.h = _quiet_highs()
@@ -163,6 +217,24 @@ class WelfareLP:
         if self.n_cols > IPM_ABOVE_COLUMNS:
             self.h.setOptionValue("solver", "ipm")
         self.optimal_basis = None
+
+    def basis_statuses(self):
+        return basis_statuses(self.optimal_basis)
+
+    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False) -> float | None:
+        """:meth:`solve`'s ``welfare`` alone (as :meth:`PathLP.counterfactual_welfare`)."""
+        solution = self.solve(without, relax_floors)
+        return None if solution is None else solution.welfare
+
+    def mark(self) -> None:
+        """This model never adds columns: nothing to reset (as :meth:`PathLP.mark`)."""
+
+    def reset(self, mark) -> None:
+        pass
+
+    def set_basis_statuses(self, statuses) -> None:
+        self.optimal_basis = basis_from_statuses(statuses)
+        self.h.setOptionValue("solver", "simplex")
 
     def _lp(self, cost, entries) -> highspy.HighsLp:
         lp = highspy.HighsLp()
@@ -183,12 +255,16 @@ class WelfareLP:
     def solve(self, without: str | None = None, relax_floors: bool = False) -> LpSolution | None:
         """Solve, optionally without one participant's offers and demands, or with
         every floor relaxed.  Returns None when the floors cannot all be met.
-        The model's bounds are restored afterwards; the basis is kept (warm start).
+        The model's bounds are restored afterwards; every solve starts from the
+        optimal basis once there is one (a cold start before), so what it
+        returns does not depend on what was solved before.
         """
         cols, rows = self._counterfactual_bounds(without, relax_floors)
         with changed_bounds(self, cols, rows):
             if self.optimal_basis is not None:
                 self.h.setBasis(self.optimal_basis)
+            else:
+                self.h.clearSolver()
             self.h.run()
             status = self.h.getModelStatus()
             if self.optimal_basis is None and not cols and not rows and status == highspy.HighsModelStatus.kOptimal:
@@ -198,7 +274,12 @@ class WelfareLP:
                 return None
             if status != highspy.HighsModelStatus.kOptimal:
                 raise MarketError(f"the LP solver stopped with status {self.h.modelStatusToString(status)}")
-            return self._solution()
+            solution = self._solution()
+            if cols or rows:
+                return solution
+            f_cols = np.arange(len(self.f_col) * len(self.market.arcs), dtype=np.int32)  # the f columns come first
+            duals = pure_duals(self.h, f_cols, np.zeros(len(f_cols)), self.col_cost[f_cols])
+            return solution if duals is None else replace(solution, **self._prices(duals))
 
     def _counterfactual_bounds(self, without, relax_floors):
         cols: dict[int, tuple[float, float]] = {}
@@ -222,18 +303,25 @@ class WelfareLP:
                 rows[row] = (0.0, INF)
         return cols, rows
 
-    def _solution(self) -> LpSolution:
-        sol = self.h.getSolution()
-        values, duals = np.asarray(sol.col_value), np.asarray(sol.row_dual)
+    def _prices(self, duals: np.ndarray) -> dict:
+        """Arc and access prices from row duals: the balance row's dual is what one
+        more Mbps on the arc is worth."""
         n_arcs = len(self.market.arcs)
-        loads = tuple(1000 * float(sum(values[c] for c in self.y_cols[a])) for a in range(n_arcs))
+        return {"arc_price_per_mbps": tuple(abs(float(duals[self.balance_row0 + a])) for a in range(n_arcs)),
+                "access_price_per_mbps": {key: abs(float(duals[row])) for key, row in self.access_row.items()}}
+
+    def _solution(self) -> LpSolution:
+        """The solution HiGHS holds."""
+        sol = self.h.getSolution()
+        values = np.asarray(sol.col_value)
+        n_arcs = len(self.market.arcs)
+        sold = tuple(tuple(float(values[c]) for c in self.y_cols[a]) for a in range(n_arcs))
+        loads = tuple(1000 * float(sum(s)) for s in sold)
         flows = {k: tuple(1000 * values[start:start + n_arcs]) for k, start in self.f_col.items()}
-        # The balance row's dual is what one more Mbps on the arc is worth: its price.
-        prices = tuple(abs(float(duals[self.balance_row0 + a])) for a in range(n_arcs))
+        x = {d: 1000 * float(values[c]) for d, c in self.x_col.items()}
         info = self.h.getInfo()
         return LpSolution(
-            x_kbps={d: 1000 * float(values[c]) for d, c in self.x_col.items()},
-            arc_load_kbps=loads, flows_kbps=flows, arc_price_per_mbps=prices,
-            objective=-info.objective_function_value, iterations=info.simplex_iteration_count,
-            access_price_per_mbps={key: abs(float(duals[row])) for key, row in self.access_row.items()},
+            x_kbps=x, arc_load_kbps=loads, flows_kbps=flows, objective=-info.objective_function_value,
+            iterations=info.simplex_iteration_count, sold_mbps=sold, welfare=pure_welfare(self.market, x, sold),
+            **self._prices(np.asarray(sol.row_dual)),
         )

@@ -13,8 +13,8 @@ HELP = "clear the scenario's market (VCG, LMP or pay-as-bid): allocations, price
 
 def add_arguments(parser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO")
-    parser.add_argument("--mechanism", choices=MECHANISMS,
-                        help="payment rule (default: the scenario's market.mechanism)")
+    parser.add_argument("--mechanism", choices=(*MECHANISMS, "all"),
+                        help="payment rule (default: the scenario's market.mechanism); all: the rules side by side")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -42,6 +42,8 @@ def render(result, scenario, notes: list[str] = ()) -> str:
     verdict = "balanced" if balance == 0 else ("surplus kept by the market" if balance > 0 else
                                                "deficit, covered by the market operator")
     lines.append(f"budget balance: {balance} ({verdict})")
+    lines.append(f"floors' cost: {result.floors_cost} (universal-service fund, paid by the market operator; "
+                 "in the balance above)")
     lines += [f"note: {n}" for n in [*result.notes, *notes]]
     return "\n".join(lines)
 
@@ -56,6 +58,13 @@ def run(args) -> int:
         return 0
     from controller.market import clear_market
 
+    if args.mechanism == "all":
+        from controller.market.compare import compare_mechanisms, render_comparison
+
+        rows = compare_mechanisms(scenario)
+        print(json.dumps([{k: str(v) for k, v in vars(r).items()} for r in rows], indent=2) if args.json
+              else render_comparison(scenario, rows))
+        return 0
     result = clear_market(scenario, args.mechanism)
     if args.json:
         report = result.to_json_dict()
