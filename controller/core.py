@@ -30,6 +30,7 @@ from topologies.model import Scenario
 from topologies.timeline import market_events
 
 from . import cookies
+from .estimation import estimate_bids, with_bids
 from .metrics import CounterTotals, Metrics
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
 from .planner import EpochPlan, FileMarket, Planner
@@ -110,6 +111,9 @@ class ControllerCore:
         self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
                         for p in scenario.graph.ports() if p.kind == "link"}
         self.market = scenario  # the offers and demands of the plan in force
+        self.bids: dict[str, int] = {}  # measured demand: each demand's bid, from the last epoch's traffic
+        self.ever_sent: set[str] = set()  # demands seen sending: only those can bid below their max
+        self.usage = {"since": now, "bytes": {}, "dropped": {}}  # what each demand sent since the last clearing
         self.pending_events = list(market_events(scenario))
         self.timeline_start: float | None = None
         self.current = self._plan(self.epoch, "start", now)
@@ -118,6 +122,8 @@ class ControllerCore:
     def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
         down = frozenset(self.down)
         market = self.source.scenario()
+        if self.bids and market.market.demand_estimation == "measured":
+            market = with_bids(market, self.bids)
         plan = self.planner(epoch, down) if market is self.scenario else self.planner(epoch, down, scenario=market)
         self.market = market
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
@@ -259,6 +265,20 @@ class ControllerCore:
         return {} if reply is None else {dpid: [SendArp(in_port, reply)]}
 
     # --- time -------------------------------------------------------------------
+    def _estimate(self, now: float) -> None:
+        """The closed loop: next epoch's bids from what each demand sent in this one."""
+        market = self.source.scenario()
+        if market.market.demand_estimation != "measured":
+            return
+        u = self.usage
+        self.ever_sent |= {d for d, n in u["bytes"].items() if n > 0}
+        self.bids = estimate_bids(market, self.current.allocated_kbps, u["bytes"], u["dropped"], now - u["since"],
+                                  self.ever_sent)
+        self.usage = {"since": now, "bytes": {}, "dropped": {}}
+        self.status.bids = dict(self.bids)
+        for demand, kbps in self.bids.items():
+            self.metrics.demand_bid.labels(demand=demand).set(kbps * 1000 / 8)
+
     def start_timeline(self, start: float, now: float) -> Ops:
         """The run's traffic starts at ``start`` (the same clock as ``now``): market events of
         the timeline fall due from then on."""
@@ -286,6 +306,7 @@ class ControllerCore:
         if events:
             out = self._replan("timeline: " + ", ".join(events), now)
         elif self.settings.epoch_s > 0 and now >= self._next_epoch and self.switches:
+            self._estimate(now)
             out = self._replan("epoch", now)
         if self.settings.epoch_s > 0 and now >= self._next_epoch:
             self._next_epoch = now + self.settings.epoch_s
@@ -327,8 +348,9 @@ class ControllerCore:
             if kind == "demand":
                 key = ("meter", dpid, s.meter_id, st.sent.epoch)
                 self.metrics.demand_metered_packets.labels(demand=name).inc(self._totals.add(key + ("in",), s.packets_in))
-                self.metrics.demand_dropped_packets.labels(demand=name).inc(
-                    self._totals.add(key + ("dropped",), s.dropped_packets))
+                dropped = self._totals.add(key + ("dropped",), s.dropped_packets)
+                self.metrics.demand_dropped_packets.labels(demand=name).inc(dropped)
+                self.usage["dropped"][name] = self.usage["dropped"].get(name, 0) + dropped
             if kind == "floor":
                 self.status.counters("hosts", name, "floor meter", counters)
             else:
@@ -349,8 +371,9 @@ class ControllerCore:
                 totals[1] += s.bytes
                 key = ("flow", dpid, s.table_id, s.priority, s.match)
                 self.metrics.demand_forwarded_packets.labels(demand=names[index]).inc(self._totals.add(key, s.packets))
-                self.metrics.demand_forwarded_bytes.labels(demand=names[index]).inc(
-                    self._totals.add(key + ("bytes",), s.bytes))
+                sent = self._totals.add(key + ("bytes",), s.bytes)
+                self.metrics.demand_forwarded_bytes.labels(demand=names[index]).inc(sent)
+                self.usage["bytes"][names[index]] = self.usage["bytes"].get(names[index], 0) + sent
         self.status.counters("flow_kinds", self.scenario.switch_by_dpid[dpid].name, "packets", kinds)
         for name, (packets, nbytes) in demands.items():
             self.status.counters("demands", name, "classified", {"packets": packets, "bytes": nbytes})

@@ -48,6 +48,9 @@ class Metrics:
         self.demand_dropped_packets = Counter("openisp_demand_meter_dropped_packets",
                                               "Packets of the demand its path meters dropped (above the allocation).",
                                               ["demand"], registry=r)
+        self.demand_bid = Gauge("openisp_demand_bid_bytes_per_second",
+                                "The demand's bid for the next clearing, from its measured use (closed loop).",
+                                ["demand"], registry=r)
         self.demand_paths = Gauge("openisp_demand_paths", "Paths the demand's traffic is spread over.",
                                   ["demand"], registry=r)
         # Links.

@@ -43,6 +43,7 @@ class ControllerStatus:
         self.notes: list[str] = []
         self.history: list[dict] = []
         self.api_url = ""  # the participants' API, when the market runs as an exchange
+        self.bids: dict[str, int] = {}  # the closed loop's bids, when demand is measured
 
     def connected(self, dpid: int) -> None:
         with self._lock:
@@ -111,7 +112,7 @@ class ControllerStatus:
                     "paths": self.paths, "allocated_kbps": self.allocated, "path_kbps": self.path_kbps,
                     "source_port_slices": self.source_port_slices,
                     "epoch": self.epoch, "links_down": self.down, "history": list(self.history),
-                    "api": self.api_url,
+                    "api": self.api_url, "bids_kbps": dict(self.bids),
                     "counters": json.loads(json.dumps(self._counters))}
 
 

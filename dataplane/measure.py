@@ -35,17 +35,22 @@ def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
                  frame_bytes: int = 1200, windows: dict[str, tuple[float, float]] | None = None,
                  demands=None) -> list[FlowSpec]:
     """The flows of every demand in ``offered`` (emulated kbps), for ``seconds``, or within the
-    demand's ``windows`` (start, stop) when given; ``demands`` defaults to the scenario's."""
+    demand's ``windows`` (start, stop) when given; ``demands`` defaults to the scenario's.
+    Pattern, protocol and frame size come from the scenario's ``traffic:`` section."""
     flows, next_id = [], 1
     for d in (scenario.demands if demands is None else demands):
         if d.id not in offered:
             continue
         start, stop = (windows or {}).get(d.id, (0.0, seconds))
+        spec = scenario.traffic_of(d.id)
         src, dst = scenario.host[d.src], scenario.host[d.dst]
         template = FlowSpec(flow_id=next_id, demand=d.id, src_host=src.name, dst_host=dst.name, src_ip=str(src.ip),
                             dst_ip=str(dst.ip), src_mac=src.mac, dst_mac=dst.mac, src_port=FIRST_SOURCE_PORT,
                             dst_port=RECEIVER_PORT, rate_kbps=offered[d.id], start_s=start, stop_s=stop,
-                            interface=f"{src.name}-eth0", frame_bytes=frame_bytes)
+                            interface=f"{src.name}-eth0", protocol=spec.protocol,
+                            frame_bytes=spec.packet_bytes if spec.packet_bytes != 1200 else frame_bytes,
+                            pattern=spec.pattern, on_s=spec.on_s if spec.pattern == "onoff" else 0.0,
+                            off_s=spec.off_s if spec.pattern == "onoff" else 0.0)
         mine = split_demand(template, flows_for(d.id))
         flows += mine
         next_id += len(mine)
@@ -62,15 +67,19 @@ def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], se
     hosts = {h: net.get(h) for h in {f.src_host for f in flows} | {f.dst_host for f in flows}}
     result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S, on_start=on_start)
     counted: dict[str, list[int]] = {}
+    began: dict[str, float] = {}
     for f in result.flows:
         if f.sent is not None and f.lost_packets is not None:
             totals = counted.setdefault(f.flow.demand, [0, 0])
             totals[0] += f.sent.packets
             totals[1] += f.lost_packets
+        if f.sent is not None and f.sent.first_s is not None:
+            began[f.flow.demand] = min(began.get(f.flow.demand, f.sent.first_s), f.sent.first_s)
     return {m.demand: Measured(offered_kbps=m.offered_kbps, received_kbps=m.received_kbps,
                                loss_percent=m.loss_percent, flows=m.flows, delay_ms=m.delay_mean_ms,
                                delay_p99_ms=m.delay_p99_ms, jitter_ms=m.jitter_ms,
                                received_kbps_per_s=tuple(round(x, 1) for x in m.received_kbps_per_s),
                                packets_sent=counted.get(m.demand, [None, None])[0],
-                               packets_lost=counted.get(m.demand, [None, None])[1], error=m.error)
+                               packets_lost=counted.get(m.demand, [None, None])[1],
+                               sending_from_s=began.get(m.demand), error=m.error)
             for m in result.demands}

@@ -8,6 +8,7 @@ against the allocation in force then (:func:`dataplane.verdict.judge_over_time`)
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -54,12 +55,16 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     market = plan == "market"
     allocated = status.get("allocated_kbps") or {}
     demands = all_demands(scenario)
-    offered = {d.id: offered_rate(scenario, d, allocated if market else {}) if d in scenario.demands
-               else scenario.emulation.emulated_kbps(min(d.max_kbps, scenario.host[d.src].access_kbps))
-               for d in demands}
-    if scenario.timeline:
-        seconds = max(seconds, int(timeline_seconds(scenario)) + 1)
-    windows = demand_windows(scenario, seconds)
+    specs = {d.id: scenario.traffic_of(d.id) for d in demands}
+    emulate = scenario.emulation.emulated_kbps
+    offered = {d.id: emulate(specs[d.id].rate_kbps) if specs[d.id].rate_kbps else
+               offered_rate(scenario, d, allocated if market else {}) if d in scenario.demands
+               else emulate(min(d.max_kbps, scenario.host[d.src].access_kbps)) for d in demands}
+    seconds = max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
+                   *(int(s.stop_s) + 2 for s in specs.values() if s.stop_s is not None),
+                   *(int(s.start_s) + 3 for s in specs.values() if s.start_s is not None)])
+    windows = {d: (max(start, specs[d].start_s or 0.0), min(stop, specs[d].stop_s or stop))
+               for d, (start, stop) in demand_windows(scenario, seconds).items()}
     out(f"traffic: {seconds} s, every demand at once, at "
         + ("twice its allocation (its max rate if it won nothing), within its host's access link"
            if market else "its max rate, within its host's access link"))
@@ -67,8 +72,15 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
         out(f"  rates below are emulated: real rates x {scenario.emulation.scale:g} (emulation.scale)")
     slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
     split = {d for d, p in status.get("path_kbps", {}).items() if len(p) > 1}
-    out(f"  {flows} UDP flows per demand" if flows else
-        f"  {FLOWS_PER_DEMAND} UDP flows per demand ({slices} for a demand split over several paths)")
+    out(f"  {flows} flows per demand" if flows else
+        f"  {FLOWS_PER_DEMAND} flows per demand ({slices} for a demand split over several paths), UDP unless "
+        "the scenario's traffic section says otherwise")
+    for d, spec in specs.items():
+        if spec != scenario.traffic_default or spec.pattern != "constant":
+            start, stop = windows.get(d, (0, seconds))
+            out(f"  traffic of {d}: {spec.protocol} {spec.pattern}"
+                + (f" ({spec.on_s:g} s on, {spec.off_s:g} s off)" if spec.pattern == "onoff" else "")
+                + f" from {start:g} to {stop:g} s")
     for e in scenario.timeline:
         out(f"  timeline: at {e.at_s:g} s {e.action.replace('_', ' ')} {e.target}")
     player = LinkPlayer(scenario)
@@ -84,7 +96,8 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
         if measure is None:
             measured = measure_with_generators(
                 net, scenario, offered, seconds, workdir=run_dir / "traffic", windows=windows, demands=demands,
-                on_start=on_start, flows_for=lambda d: flows or (slices if d in split else FLOWS_PER_DEMAND))
+                on_start=on_start,
+                flows_for=lambda d: flows or specs[d].flows or (slices if d in split else FLOWS_PER_DEMAND))
         else:
             measured = measure(net, scenario, offered, seconds)
     finally:
@@ -93,14 +106,19 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     start = started[0] if started else 0.0
     plans = [(h["at"] - start, h["allocated_kbps"]) for h in after.get("history", []) if h.get("at") is not None]
     changes = sorted({round(at, 3) for at, _ in plans if at >= 0} | {e.at_s for e in link_events(scenario)})
-    steady = not changes
+    shaped = any(s.pattern == "onoff" for s in specs.values()) or any(
+        windows.get(d) != (0.0, seconds) for d in measured)
+    steady = not changes and not shaped
     outcomes, problems = judge(scenario, allocated, status.get("paths", {}), measured, market, whole_window=steady,
                                demands=demands)
     if market and not steady:
-        out(f"  the plan changed during the traffic at {', '.join(f'{c:g}' for c in changes)} s: "
-            "each second is judged against the allocation in force then")
-        problems += judge_over_time(scenario, measured, offered, windows, plans, changes)
+        out(("  the plan changed during the traffic at " + ", ".join(f"{c:g}" for c in changes) + " s"
+             if changes else "  demands send in bursts or part of the time")
+            + ": each second a demand was sending is judged against the allocation in force then")
+        problems += judge_over_time(scenario, measured, offered, windows, plans, changes,
+                                    active=lambda d, i: sending_all_second(specs.get(d), windows.get(d), i))
     report = {"seconds": seconds, "changes_s": changes,
+              "start_unix": round(time.time() - (time.monotonic() - start), 3) if started else None,
               "timeline": [{"at_s": at, "action": action, "target": target, "ok": ok}
                            for at, action, target, ok in player.played]}
     if not all(ok for *_, ok in player.played):
@@ -109,6 +127,20 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     if changes:
         out(format_seconds(measured, windows))
     return outcomes, problems, report
+
+
+def sending_all_second(spec, window, i: int) -> bool:
+    """Whether a demand sent during the whole second ``[i, i + 1)``: inside its window, and for the
+    onoff pattern inside one of its on periods (which start at the window's start)."""
+    if spec is None or window is None:
+        return True
+    start, stop = window
+    if not (start <= i and i + 1 <= stop):
+        return False
+    if spec.pattern != "onoff":
+        return True
+    phase = (i - start) % (spec.on_s + spec.off_s)
+    return phase + 1 <= spec.on_s + 1e-9
 
 
 def format_seconds(measured: dict, windows: dict) -> str:

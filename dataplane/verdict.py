@@ -40,6 +40,8 @@ class Measured:
     received_kbps_per_s: tuple[float, ...] = ()
     packets_sent: int | None = None
     packets_lost: int | None = None
+    #: when its generators actually began sending (s after the common start; a busy machine starts them late)
+    sending_from_s: float | None = None
     error: str = ""
 
 
@@ -131,7 +133,7 @@ def allocation_at(plans: list[tuple[float, dict]], t: float) -> dict:
 
 def judge_over_time(scenario: Scenario, measured: dict[str, Measured], offered: dict[str, int],
                     windows: dict[str, tuple[float, float]], plans: list[tuple[float, dict]],
-                    changes: list[float]) -> list[str]:
+                    changes: list[float], active=None) -> list[str]:
     """When plans change during the traffic (a timeline, epochs): each second of each demand
     against the allocation in force then.
 
@@ -141,15 +143,20 @@ def judge_over_time(scenario: Scenario, measured: dict[str, Measured], offered: 
     the whole second and the one before (the first and last seconds ramp), and nothing
     changed during it or the second before (the switches converge in tens of
     milliseconds; a one-second grace is generous).  One line per demand that fell
-    short, with how often and its worst second.
+    short, with how often and its worst second.  ``active(demand, second)`` says whether
+    the demand was sending that whole second (an onoff pattern pauses); a second that
+    follows one it was not is not judged either (its queue and meter start empty).
     """
     emulate = scenario.emulation.emulated_kbps
     problems = []
     for demand, m in measured.items():
         start, stop = windows.get(demand, (0.0, len(m.received_kbps_per_s)))
+        start = max(start, m.sending_from_s or 0.0)
         bad, judged, worst = 0, 0, None
         for i, got in enumerate(m.received_kbps_per_s):
             if i < start + 1 or i + 2 > stop or any(i - 1 <= c < i + 1 for c in changes):
+                continue
+            if active is not None and not (active(demand, i) and active(demand, i - 1)):
                 continue
             kbps = allocation_at(plans, i).get(demand, 0)
             want = min(emulate(kbps), m.offered_kbps) if kbps else 0

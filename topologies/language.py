@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .model import EMULATION_RANGE, MECHANISMS, ROLES
+from .model import DEMAND_ESTIMATIONS, EMULATION_RANGE, MECHANISMS, PATTERNS, PROTOCOLS, ROLES
 from .units import (MAX_KBPS, MAX_MONEY, MONEY_PATTERN, describe, parse_money, parse_rate_kbps,
                     parse_rate_or_zero_kbps, rate_pattern, whole_number)
 
@@ -205,7 +205,16 @@ SECTIONS: dict[str, Section] = {
     "offers": OFFER,
     "demands": DEMAND,
 }
-MARKET = _section({}, {"mechanism": MECHANISM, "epoch_s": SECONDS_POSITIVE, "universal_floor": RATE_OR_ZERO}, True)
+MARKET = _section({}, {"mechanism": MECHANISM, "epoch_s": SECONDS_POSITIVE, "universal_floor": RATE_OR_ZERO,
+                       "demand_estimation": _enum(DEMAND_ESTIMATIONS, "demand estimation")}, True)
+#: How a run sends a demand's traffic: the default for every demand, and per demand.
+TRAFFIC_FIELDS = {"flows": _integer(1, 1024, "a number of flows from 1 to 1024"),
+                  "pattern": _enum(PATTERNS, "pattern"), "on_s": SECONDS_POSITIVE, "off_s": SECONDS_POSITIVE,
+                  "packet_size": _integer(64, 1514, "a frame size in bytes from 64 to 1514"),
+                  "protocol": _enum(PROTOCOLS, "protocol"), "rate": RATE, "start_s": SECONDS, "stop_s": SECONDS}
+TRAFFIC = _section({}, {"default": _section({}, TRAFFIC_FIELDS),
+                        "demands": ListOf(_section({"demand": name()}, TRAFFIC_FIELDS, refs={"demand": "demand"}))},
+                   True)
 EMULATION = _section({}, {"scale": SCALE}, True)
 
 #: Timeline actions: what each names, and what it may change.
@@ -227,7 +236,8 @@ TOP = _section({"name": SCENARIO_NAME, "participants": ListOf(SECTIONS["particip
                 "switches": ListOf(SECTIONS["switches"], 1), "hosts": ListOf(SECTIONS["hosts"], 1),
                 "links": ListOf(SECTIONS["links"])},
                {"description": TEXT, "offers": ListOf(OFFER), "demands": ListOf(DEMAND),
-                "market": MARKET, "emulation": EMULATION, "timeline": ListOf(tuple(ACTIONS.values()))})
+                "market": MARKET, "emulation": EMULATION, "timeline": ListOf(tuple(ACTIONS.values())),
+                "traffic": TRAFFIC})
 
 
 def json_schema() -> dict:

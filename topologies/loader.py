@@ -16,15 +16,16 @@ True
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 from . import crosscheck
 from .errors import Problem
 from .language import (ACTION, ACTIONS, DEMAND, DEMAND_ADDED, EMULATION, MARKET, OFFER, RESERVED_NODE_NAMES,
-                       SECTIONS, TOP)
+                       SECTIONS, TOP, TRAFFIC)
 from .model import (Demand, EmulationSettings, Event, Host, Link, MarketSettings, Offer, Participant, PriceTier,
-                    Scenario, Switch)
+                    Scenario, Switch, TrafficSpec)
 from .reader import Reader
 from .units import describe
 from .yamlsource import KeyPath, read_yaml_file, read_yaml_text
@@ -78,12 +79,13 @@ def build_scenario(data: Any, lines: dict[KeyPath, int], file: str, progress: Pr
     market = _market(r, top.get("market", {}))
     emulation = _emulation(r, top.get("emulation", {}))
     timeline = _timeline(r, top)
+    traffic_default, traffic = _traffic(r, top.get("traffic", {}))
     if r.problems:
         raise r.error()
     scenario = Scenario(
         name=top["name"], participants=tuple(participants), switches=tuple(switches), hosts=tuple(hosts),
         links=tuple(links), offers=tuple(offers), demands=tuple(demands), market=market, emulation=emulation,
-        timeline=timeline, source=file,
+        timeline=timeline, traffic=traffic, traffic_default=traffic_default, source=file,
     )
     progress("connectivity and interface names")
     for path, message in crosscheck.problems(scenario):
@@ -307,7 +309,40 @@ def _demand(r: Reader, item: Any, path: KeyPath, timeline: bool = False) -> Dema
 
 def _market(r: Reader, item: Any) -> MarketSettings:
     f = r.fields(item, ("market",), MARKET) or {}
-    return MarketSettings(f.get("mechanism", "vcg"), f.get("epoch_s", 30.0), f.get("universal_floor", 0))
+    return MarketSettings(f.get("mechanism", "vcg"), f.get("epoch_s", 30.0), f.get("universal_floor", 0),
+                          f.get("demand_estimation", "declared"))
+
+
+def _traffic_spec(r: Reader, f: dict, path, base: TrafficSpec) -> TrafficSpec:
+    spec = replace(base, **{key: f[key] for key in ("flows", "pattern", "on_s", "off_s", "protocol", "start_s",
+                                                    "stop_s") if key in f},
+                   **({"packet_bytes": f["packet_size"]} if "packet_size" in f else {}),
+                   **({"rate_kbps": f["rate"]} if "rate" in f else {}))
+    if spec.start_s is not None and spec.stop_s is not None and spec.stop_s <= spec.start_s:
+        r.problem(path + ("stop_s",), f"stop_s {spec.stop_s:g} is not after start_s {spec.start_s:g}")
+    if spec.protocol == "tcp" and spec.pattern != "constant":
+        r.problem(path + ("pattern",), "TCP traffic is sent at a constant rate; pattern must be constant")
+    return spec
+
+
+def _traffic(r: Reader, item: Any) -> tuple[TrafficSpec, dict[str, TrafficSpec]]:
+    """The run's traffic: a default for every demand, and per demand what differs from it."""
+    f = r.fields(item, ("traffic",), TRAFFIC) or {}
+    default = _traffic_spec(r, r.fields(f.get("default", {}), ("traffic", "default"), TRAFFIC.fields["default"])
+                            or {}, ("traffic", "default"), TrafficSpec())
+    per: dict[str, TrafficSpec] = {}
+    for i, entry in enumerate(f.get("demands", ())):
+        path = ("traffic", "demands", i)
+        g = r.fields(entry, path, TRAFFIC.fields["demands"].items)
+        if g is None or "demand" not in g:
+            continue
+        if g["demand"] in per:
+            r.problem(path + ("demand",), f"demand {g['demand']!r} has its traffic given twice")
+        elif r.known("demand", g["demand"]):
+            per[g["demand"]] = _traffic_spec(r, g, path, default)
+        else:
+            r.problem(path + ("demand",), f"unknown demand {g['demand']!r}")
+    return default, per
 
 
 def _emulation(r: Reader, item: Any) -> EmulationSettings:

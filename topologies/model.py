@@ -119,11 +119,42 @@ class Demand:
     floor_kbps: int = 0
 
 
+#: How the market learns what a demand wants: as its bid says, or as its traffic shows.
+DEMAND_ESTIMATIONS = ("declared", "measured")
+
+
 @dataclass(frozen=True)
 class MarketSettings:
     mechanism: str = "vcg"
     epoch_s: float = 30.0
     universal_floor_kbps: int = 0
+    #: ``measured``: each epoch a demand bids for what it used plus headroom (never below
+    #: its floor), or up to its max rate when its meter held it back (the closed loop).
+    demand_estimation: str = "declared"
+
+
+PATTERNS = ("constant", "poisson", "onoff")
+PROTOCOLS = ("udp", "tcp")
+
+
+@dataclass(frozen=True)
+class TrafficSpec:
+    """How a run sends one demand's traffic (``traffic:`` in a scenario).
+
+    ``rate_kbps`` None means twice the demand's allocation (its max rate if it won
+    nothing); ``flows`` None means the run's default; ``start_s``/``stop_s`` None mean
+    the whole run (or the demand's time in the market).
+    """
+
+    flows: int | None = None
+    pattern: str = "constant"
+    on_s: float = 1.0
+    off_s: float = 1.0
+    packet_bytes: int = 1200
+    protocol: str = "udp"
+    rate_kbps: int | None = None
+    start_s: float | None = None
+    stop_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +201,14 @@ class Scenario:
     market: MarketSettings = MarketSettings()
     emulation: EmulationSettings = EmulationSettings()
     timeline: tuple[Event, ...] = ()
+    #: demand id -> how a run sends it; demands not named use ``traffic_default``
+    traffic: Mapping[str, TrafficSpec] = field(default_factory=dict)
+    traffic_default: TrafficSpec = TrafficSpec()
     source: str = "<memory>"
+
+    def traffic_of(self, demand: str) -> TrafficSpec:
+        """How a run sends ``demand``."""
+        return self.traffic.get(demand, self.traffic_default)
 
     # Look-ups by name; cached because the dataclass is frozen.
     @cached_property
