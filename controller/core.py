@@ -30,7 +30,7 @@ from topologies.model import Scenario
 from topologies.timeline import market_events
 
 from . import cookies
-from .estimation import estimate_bids, with_bids
+from .estimation import active_demands, estimate_bids, with_bids
 from .metrics import CounterTotals, Metrics
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
 from .planner import EpochPlan, FileMarket, Planner
@@ -271,7 +271,7 @@ class ControllerCore:
         if market.market.demand_estimation != "measured":
             return
         u = self.usage
-        self.ever_sent |= {d for d, n in u["bytes"].items() if n > 0}
+        self.ever_sent |= active_demands(market, self.current.allocated_kbps, u["bytes"], now - u["since"])
         self.bids = estimate_bids(market, self.current.allocated_kbps, u["bytes"], u["dropped"], now - u["since"],
                                   self.ever_sent)
         self.usage = {"since": now, "bytes": {}, "dropped": {}}

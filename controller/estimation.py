@@ -10,8 +10,9 @@ before its meters):
   its declared max rate: it wants more than it got;
 - a demand that sent well below its allocation (under :data:`WELL_BELOW` of it)
   bids for what it sent plus :data:`HEADROOM`, never below its floor;
-- otherwise, and for a demand never seen sending (a run before its traffic
-  starts), it bids its declared max rate.
+- otherwise, and for a demand never seen really sending (at :data:`ACTIVE` of its
+  allocation or more in some epoch: a run's pings before its traffic starts do not
+  count), it bids its declared max rate.
 
 The capacity a quiet demand leaves is cleared to the others at the next epoch.
 
@@ -28,10 +29,19 @@ from dataclasses import replace
 
 from topologies.model import Scenario
 
-__all__ = ["estimate_bids", "with_bids", "WELL_BELOW", "HEADROOM"]
+__all__ = ["estimate_bids", "active_demands", "with_bids", "WELL_BELOW", "HEADROOM", "ACTIVE"]
 
 WELL_BELOW = 0.8
 HEADROOM = 0.25
+ACTIVE = 0.1
+
+
+def active_demands(market: Scenario, allocated_kbps: dict[str, int], sent_bytes: dict[str, int],
+                   seconds: float) -> set[str]:
+    """Demands that sent at least :data:`ACTIVE` of their allocation over ``seconds``."""
+    scale = market.emulation.scale
+    return {d.id for d in market.demands if seconds > 0 and sent_bytes.get(d.id, 0) * 8 / 1000 / seconds / scale
+            >= ACTIVE * max(allocated_kbps.get(d.id, 0), 1)}
 
 
 def estimate_bids(market: Scenario, allocated_kbps: dict[str, int], sent_bytes: dict[str, int],
@@ -40,10 +50,12 @@ def estimate_bids(market: Scenario, allocated_kbps: dict[str, int], sent_bytes: 
 
     ``sent_bytes`` and ``dropped_packets`` are what the switches counted per demand over
     the last ``seconds`` (emulated rates: divided by ``emulation.scale`` here);
-    ``ever_sent`` the demands seen sending at some epoch (default: those sending now).
+    ``ever_sent`` the demands seen really sending at some epoch (default: those that are
+    now, by :func:`active_demands`).
     """
     scale = market.emulation.scale
-    ever_sent = {d for d, n in sent_bytes.items() if n > 0} if ever_sent is None else ever_sent
+    if ever_sent is None:
+        ever_sent = active_demands(market, allocated_kbps, sent_bytes, seconds)
     bids = {}
     for d in market.demands:
         if d.id not in sent_bytes or d.id not in ever_sent or seconds <= 0:

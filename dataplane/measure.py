@@ -68,6 +68,7 @@ def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], se
     result = run_traffic(hosts, flows, seconds, workdir=workdir, lead_s=LEAD_S, on_start=on_start)
     counted: dict[str, list[int]] = {}
     began: dict[str, float] = {}
+    ended: dict[str, float] = {}
     for f in result.flows:
         if f.sent is not None and f.lost_packets is not None:
             totals = counted.setdefault(f.flow.demand, [0, 0])
@@ -75,11 +76,14 @@ def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], se
             totals[1] += f.lost_packets
         if f.sent is not None and f.sent.first_s is not None:
             began[f.flow.demand] = min(began.get(f.flow.demand, f.sent.first_s), f.sent.first_s)
+        if f.sent is not None and f.sent.last_s is not None:
+            ended[f.flow.demand] = max(ended.get(f.flow.demand, f.sent.last_s), f.sent.last_s)
     return {m.demand: Measured(offered_kbps=m.offered_kbps, received_kbps=m.received_kbps,
                                loss_percent=m.loss_percent, flows=m.flows, delay_ms=m.delay_mean_ms,
                                delay_p99_ms=m.delay_p99_ms, jitter_ms=m.jitter_ms,
                                received_kbps_per_s=tuple(round(x, 1) for x in m.received_kbps_per_s),
                                packets_sent=counted.get(m.demand, [None, None])[0],
                                packets_lost=counted.get(m.demand, [None, None])[1],
-                               sending_from_s=began.get(m.demand), error=m.error)
+                               sending_from_s=began.get(m.demand), sending_until_s=ended.get(m.demand),
+                               error=m.error)
             for m in result.demands}

@@ -42,6 +42,8 @@ class Measured:
     packets_lost: int | None = None
     #: when its generators actually began sending (s after the common start; a busy machine starts them late)
     sending_from_s: float | None = None
+    #: when its generators last sent (s after the common start)
+    sending_until_s: float | None = None
     error: str = ""
 
 

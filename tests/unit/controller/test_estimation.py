@@ -77,12 +77,13 @@ def test_the_core_clears_the_next_epoch_with_the_measured_bids():
     core.meter_stats(west, [MeterStat(video_meter, 1250, kbps_bytes(4000, 3), 620)], now=3)
     core.tick(now=3)
     assert core.status.bids == {"video": 6000, "bulk": 4000}  # bulk was never seen sending: not cut
-    # Three more seconds; bulk sent a little, then goes quiet.
-    core.flow_stats(west, [FlowStat(1, flow["bulk"].priority, flow["bulk"].match, flow["bulk"].cookie, 10, 12000)],
+    # Three more seconds: bulk sends 1.5 Mbps, then goes quiet.
+    sent = kbps_bytes(1500, 3)
+    core.flow_stats(west, [FlowStat(1, flow["bulk"].priority, flow["bulk"].match, flow["bulk"].cookie, 10, sent)],
                     False, now=5)
     core.tick(now=6)
     # A poll reports every flow: bulk's counters have not moved.
-    core.flow_stats(west, [FlowStat(1, flow["bulk"].priority, flow["bulk"].match, flow["bulk"].cookie, 10, 12000)],
+    core.flow_stats(west, [FlowStat(1, flow["bulk"].priority, flow["bulk"].match, flow["bulk"].cookie, 10, sent)],
                     False, now=8)
     core.tick(now=9)
     assert core.status.bids == {"video": 6000, "bulk": 200}
@@ -98,3 +99,11 @@ def test_declared_demand_ignores_measured_use():
     core.flow_stats(S.switch["west"].dpid, [], False, now=0)
     core.tick(now=3)
     assert core.bids == {} and core.current.allocated_kbps == ALLOC
+
+
+def test_a_few_pings_do_not_make_a_demand_active():
+    from controller.estimation import active_demands
+
+    pings = kbps_bytes(1, 3)  # a ping a second: 1 kbps of a 2 Mbps allocation
+    assert active_demands(S, ALLOC, {"video": pings, "bulk": kbps_bytes(400, 3)}, 3) == {"bulk"}
+    assert estimate_bids(S, ALLOC, {"video": pings}, {}, 3)["video"] == 6000
