@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= topologies/default.yaml
 
-.PHONY: setup system venv demo test unit integration bench doctor check clean mutants
+.PHONY: setup system venv demo test unit integration bench bench-load doctor check clean mutants
 
 setup: system venv
 
@@ -27,16 +27,22 @@ demo: setup
 test: setup unit integration
 
 unit: venv
-	$(BIN)/python -m pytest -q --doctest-modules tests/unit topologies controller dataplane openisp
+	$(BIN)/python -m pytest -q --doctest-modules tests/unit topologies controller dataplane openisp grafana bench/results.py bench/load.py
 
 integration: setup
 	$(BIN)/python -m pytest -q -m integration tests/integration
 
-# Benchmarks print ratios against baselines measured in the same run.
+# Benchmarks print ratios against baselines measured in the same run, and write them as
+# OpenMetrics (bench/out/results-*.om) that bench-load turns into a Prometheus database.
+BENCH_RESULTS := bench/out/results-$(shell date -u +%Y%m%d-%H%M%S).om
 bench: setup
-	$(BIN)/python bench/auction.py
-	$(BIN)/python bench/rules.py
-	$(BIN)/python bench/traffic.py
+	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/auction.py
+	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/rules.py
+	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/traffic.py
+	$(BIN)/python bench/load.py
+
+bench-load: venv
+	$(BIN)/python bench/load.py
 
 # Mutation testing of the pure core (not in CI: about an hour on 2 cores).
 mutants: venv

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record, results_path  # noqa: E402
+
 BRIDGE = "oibench0"
 
 
@@ -112,6 +114,10 @@ def main() -> int:
         ours = controller_install(n)
         theirs = ofctl_install(n)
         print(f"{n:>7} {ours:>12.2f} {theirs:>11.2f} {ours / theirs:>6.2f}", flush=True)
+        record("rules", "install", ours, "seconds", {"flows": n, "installer": "controller"})
+        record("rules", "install", theirs, "seconds", {"flows": n, "installer": "ovs-ofctl"})
+        record("rules", "install", ours / theirs, "ratio", {"flows": n})
+    print(f"results: {results_path()}")
     return 0
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record, results_path  # noqa: E402
 from dataplane.traffic import FlowSpec, run_traffic  # noqa: E402
 
 GOAL_PPS = 100_000
@@ -184,6 +185,11 @@ def run(args) -> int:
     print(f"goal >= {GOAL_PPS:,} pps from one generator: {'met' if met_pps else 'NOT met'}; "
           f"goal ratio >= {GOAL_RATIO}: {'met' if met_ratio else 'NOT met'}")
     print(f"generator/iperf3 pps ratio: {ratio:.2f}")
+    record("traffic", "received", gen_pps, "packets_per_second", {"sender": "generator"})
+    record("traffic", "received", ipf_pps, "packets_per_second", {"sender": "iperf3"})
+    if ipf_pps:
+        record("traffic", "generator_iperf3", ratio, "ratio")
+    print(f"results: {results_path()}", file=sys.stderr)  # stdout's last line stays the ratio
     return 0 if met_pps and met_ratio else 1
 
 

@@ -16,6 +16,8 @@ scrape_configs:
   static_configs:
   - targets:
     - 127.0.0.1:8661
+    labels:
+      run: default
 """
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def scrape_config(targets: dict[str, str], run: str, scrape_s: int = SCRAPE_S) -
     """Prometheus' configuration: one job per target (``job -> host:port``), every ``scrape_s``."""
     config = {"global": {"scrape_interval": f"{scrape_s}s", "evaluation_interval": f"{scrape_s}s",
                          "external_labels": {"run": run}},
-              "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}
+              # The run's name as a label of every series (external labels are not stored), so
+              # dashboards can tell runs apart in one Prometheus.
+              "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target], "labels": {"run": run}}]}
                                  for job, target in sorted(targets.items())]}
     return yaml.safe_dump(config, sort_keys=False)
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "run": "run",
     "serve": "serve",
     "ledger": "ledger",
+    "report": "report",
 }
 
 

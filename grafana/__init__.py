@@ -1,0 +1,1 @@
+"""Grafana for openisp: provisioning, and the dashboards generated from code (see grafana/README.md)."""
