@@ -96,6 +96,7 @@ class ControllerCore:
         self.status = status or ControllerStatus({s.dpid: s.name for s in scenario.switches})
         self.metrics = metrics or Metrics()
         self._totals = CounterTotals()
+        self._in_market: set[str] = set()  # demands the metrics have shown
         for link in scenario.links:
             self.metrics.link_capacity.labels(link=link.id).set(link.capacity_kbps * 1000 / 8)
             self.metrics.link_up.labels(link=link.id).set(1)
@@ -142,6 +143,10 @@ class ControllerCore:
         for d in market.demands:
             m.demand_allocated.labels(demand=d.id).set(plan.allocated_kbps.get(d.id, 0) * 1000 / 8)
             m.demand_paths.labels(demand=d.id).set(len(plan.path_kbps.get(d.id, ())))
+        for gone in self._in_market - {d.id for d in market.demands}:  # withdrawn: allocated nothing now
+            m.demand_allocated.labels(demand=gone).set(0)
+            m.demand_paths.labels(demand=gone).set(0)
+        self._in_market = {d.id for d in market.demands}
         result = plan.result
         if result is None:
             return
@@ -265,16 +270,25 @@ class ControllerCore:
         return {} if reply is None else {dpid: [SendArp(in_port, reply)]}
 
     # --- time -------------------------------------------------------------------
-    def _estimate(self, now: float) -> None:
-        """The closed loop: next epoch's bids from what each demand sent in this one."""
+    def _close_epoch(self, now: float) -> None:
+        """An epoch ends: what each demand sent in it goes to the market source (the ledger
+        keeps it beside the allocation) and, in the closed loop, makes the next bids."""
         market = self.source.scenario()
+        u, seconds = self.usage, now - self.usage["since"]
+        self.usage = {"since": now, "bytes": {}, "dropped": {}}
+        if seconds > 0 and u["bytes"]:
+            scale = market.emulation.scale
+            known = {d.id for d in self.market.demands}  # the demands of the epoch that ends
+            sent = {d: round(n * 8 / 1000 / seconds / scale) for d, n in u["bytes"].items() if d in known}
+            try:
+                self.source.measured(self.epoch, sent)
+            except OpenIspError as exc:
+                self.status.note(f"epoch {self.epoch}: usage not recorded: {exc}")
         if market.market.demand_estimation != "measured":
             return
-        u = self.usage
-        self.ever_sent |= active_demands(market, self.current.allocated_kbps, u["bytes"], now - u["since"])
-        self.bids = estimate_bids(market, self.current.allocated_kbps, u["bytes"], u["dropped"], now - u["since"],
+        self.ever_sent |= active_demands(market, self.current.allocated_kbps, u["bytes"], seconds)
+        self.bids = estimate_bids(market, self.current.allocated_kbps, u["bytes"], u["dropped"], seconds,
                                   self.ever_sent)
-        self.usage = {"since": now, "bytes": {}, "dropped": {}}
         self.status.bids = dict(self.bids)
         for demand, kbps in self.bids.items():
             self.metrics.demand_bid.labels(demand=demand).set(kbps * 1000 / 8)
@@ -306,7 +320,7 @@ class ControllerCore:
         if events:
             out = self._replan("timeline: " + ", ".join(events), now)
         elif self.settings.epoch_s > 0 and now >= self._next_epoch and self.switches:
-            self._estimate(now)
+            self._close_epoch(now)
             out = self._replan("epoch", now)
         if self.settings.epoch_s > 0 and now >= self._next_epoch:
             self._next_epoch = now + self.settings.epoch_s

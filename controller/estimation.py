@@ -18,10 +18,10 @@ The capacity a quiet demand leaves is cleared to the others at the next epoch.
 
 >>> from topologies.loader import load_scenario
 >>> s = load_scenario("topologies/default.yaml")
->>> bids = estimate_bids(s, {"ana-dev": 3000, "ben-gus": 4000}, {"ana-dev": 37_500, "ben-gus": 1_500_000},
+>>> bids = estimate_bids(s, {"ana-dev": 3000, "ben-gus": 4000}, {"ana-dev": 750_000, "ben-gus": 1_500_000},
 ...                      {"ben-gus": 12}, seconds=10)
->>> bids["ana-dev"], bids["ben-gus"]  # 30 kbps used: 37.5 kbps bid, but the floor is 500 kbps; held back: max
-(500, 4000)
+>>> bids["ana-dev"], bids["ben-gus"]  # 600 kbps of 3 Mbps used: 750 kbps bid; held back by its meter: its max
+(750, 4000)
 """
 from __future__ import annotations
 

@@ -102,6 +102,9 @@ class FileMarket:
     def cleared(self, epoch: int, scenario: Scenario, result) -> None:
         pass
 
+    def measured(self, epoch: int, sent_kbps: dict[str, int]) -> None:
+        """What each demand sent during ``epoch`` (real kbps, at its ingress)."""
+
 
 class ExchangeMarket:
     """The market as participants leave it in the book of an exchange
@@ -123,3 +126,7 @@ class ExchangeMarket:
     def cleared(self, epoch: int, scenario: Scenario, result) -> None:
         if result is not None:
             self.exchange.record(epoch, scenario, result)
+
+    def measured(self, epoch: int, sent_kbps: dict[str, int]) -> None:
+        """Usage next to the allocation in the ledger (an epoch not settled has none)."""
+        self.exchange.ledger.record_usage(epoch, sent_kbps)

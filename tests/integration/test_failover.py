@@ -12,6 +12,7 @@ from .conftest import running
 
 pytestmark = pytest.mark.integration
 SCENARIO = "topologies/library/failover.yaml"
+REPLAN_BOUND_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,9 @@ def test_backbone_link_down_mid_flow_interrupts_for_under_a_second(running_failo
               f"per second {r.received_kbps_per_s}")
         # Less than one second of the eight lost: under 12.5% loss, with a margin for start-up.
         assert r.loss_percent < 100 / seconds, (r, replanned_in)
+        # The controller heard of the cut and holds the new plan on every switch within half a
+        # second (measured 0.06 s on a quiet machine; the status poll itself takes tens of ms).
+        assert replanned_in < REPLAN_BOUND_S, replanned_in
     finally:
         net.configLinkStatus("r1", "r2", "up")
     deadline = time.monotonic() + 5

@@ -58,3 +58,12 @@ def test_the_flows_of_an_added_demand_are_counted_under_its_name():
     core.barrier_reply(west, core.switches[west].pending, now=21.0)
     core.flow_stats(west, [FlowStat(1, flow.priority, flow.match, flow.cookie, 7, 700)], False, now=21.0)
     assert core.status.snapshot()["counters"]["demands"]["late"]["classified"] == {"packets": 7, "bytes": 700}
+
+
+def test_a_withdrawn_demand_is_shown_allocated_nothing():
+    core = connected_core()
+    core.start_timeline(0.0, now=0.0)
+    core.tick(now=6.0)
+    text = core.metrics.exposition()
+    assert b'openisp_demand_allocated_bytes_per_second{demand="bulk"} 0.0' in text
+    assert b'openisp_demand_allocated_bytes_per_second{demand="video"} 750000.0' in text

@@ -107,3 +107,29 @@ def test_a_few_pings_do_not_make_a_demand_active():
     pings = kbps_bytes(1, 3)  # a ping a second: 1 kbps of a 2 Mbps allocation
     assert active_demands(S, ALLOC, {"video": pings, "bulk": kbps_bytes(400, 3)}, 3) == {"bulk"}
     assert estimate_bids(S, ALLOC, {"video": pings}, {}, 3)["video"] == 6000
+
+
+def test_each_epoch_tells_the_market_what_each_demand_sent():
+    from controller.planner import FileMarket
+
+    class Recording(FileMarket):
+        def __init__(self, scenario):
+            super().__init__(scenario)
+            self.usage = []
+
+        def measured(self, epoch, sent_kbps):
+            self.usage.append((epoch, sent_kbps))
+
+    market = Recording(S)
+    core = ControllerCore(S, make_planner(S, "market", "lmp"), Settings(epoch_s=3, stats_s=0), market=market)
+    west = S.switch["west"].dpid
+    core.connected(west, now=0)
+    core.flow_stats(west, [], False, now=0)
+    plan = core.current.rules.for_switch(west)
+    video = next(f for f in plan.flows if f.meter_id is not None
+                 and plan.meter_owners.get((west, f.meter_id), ("",) * 3)[1] == "video")
+    core.barrier_reply(west, core.switches[west].pending, now=0)
+    core.flow_stats(west, [FlowStat(1, video.priority, video.match, video.cookie, 100, kbps_bytes(1500, 3))],
+                    False, now=2)
+    core.tick(now=3)
+    assert market.usage == [(0, {"video": 1500})]
