@@ -20,6 +20,7 @@ from os_ken.lib.packet import arp, packet
 from os_ken.ofproto import ofproto_v1_3
 
 from . import ofmsgs
+from .background import Reaper
 from .core import ControllerCore, FlowStat, MeterStat, PortStat
 from .ops import Barrier
 
@@ -32,11 +33,14 @@ TICK_S = 0.1
 class OpenIspApp(app_manager.OSKenApp):
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
 
-    def __init__(self, *args, core: ControllerCore, lock=None, clock=time.monotonic, **kwargs):
+    def __init__(self, *args, core: ControllerCore, lock=None, clock=time.monotonic, background=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.core, self.clock = core, clock
-        self.lock = lock or threading.Lock()  # handlers, the ticker and HTTP actions call the core one at a time
+        self.core, self.clock, self.background = core, clock, background
+        # Handlers, the ticker, HTTP actions and finished clearings call the core one at a
+        # time; re-entrant, since a clearing that finishes at once calls back at once.
+        self.lock = lock or threading.RLock()
         self.datapaths: dict[int, object] = {}
+        self.reaper = Reaper()
         self.barriers: dict[tuple[int, int], int] = {}  # (dpid, xid) -> the core's token
         self.threads.append(hub.spawn(self._ticker))
 
@@ -49,9 +53,16 @@ class OpenIspApp(app_manager.OSKenApp):
                 log.exception("tick failed")
 
     def call(self, method: str, *args) -> None:
-        """Call the core with the time, and send what it returns."""
+        """Call the core with the time, send what it returns, and start the clearing it asks for."""
         with self.lock:
             self.send(getattr(self.core, method)(*args, now=self.clock()))
+            if self.background is not None:
+                request = self.core.clearing_request(now=self.clock())
+                if request is not None:
+                    self.background.submit(request, lambda r, plan, error: self.call("plan_ready", r, plan, error))
+            retired = self.core.take_retired()
+        if retired:
+            self.reaper.retire(retired)
 
     def send(self, ops_by_dpid: dict) -> None:
         """The one place that sends: each switch's operations, in order."""

@@ -44,10 +44,24 @@ Ops = dict[int, list[Op]]
 
 @dataclass(frozen=True)
 class Settings:
-    """How often the core acts on its own: ``epoch_s`` (0: never re-clear) and ``stats_s``."""
+    """How often the core acts on its own: ``epoch_s`` (0: never re-clear) and ``stats_s``;
+    ``background``: clearings run outside the core (the shim runs them in another process
+    and hands the plan back), so OpenFlow is never held up by a clearing."""
 
     epoch_s: float = 0.0
     stats_s: float = 5.0
+    background: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ClearingRequest:
+    """One clearing to run in the background: the epoch, the links down, the market."""
+
+    epoch: int
+    down: frozenset
+    market: Scenario
+    reason: str
+    asked_at: float
 
 
 class FlowStat(NamedTuple):
@@ -115,17 +129,33 @@ class ControllerCore:
         self.bids: dict[str, int] = {}  # measured demand: each demand's bid, from the last epoch's traffic
         self.ever_sent: set[str] = set()  # demands seen sending: only those can bid below their max
         self.usage = {"since": now, "bytes": {}, "dropped": {}}  # what each demand sent since the last clearing
+        self.wanted: list[str] = []  # background clearing: why the next clearing is wanted
+        #: plans replaced, until the shim takes them (freeing a large plan at once would hold
+        #: every thread for tens of milliseconds)
+        self.retired: list[EpochPlan] = []
+        self.clearing: ClearingRequest | None = None  # background clearing: the one running
         self.pending_events = list(market_events(scenario))
         self.timeline_start: float | None = None
         self.current = self._plan(self.epoch, "start", now)
 
     # --- planning -------------------------------------------------------------
-    def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
-        down = frozenset(self.down)
+    def _market_for(self) -> Scenario:
+        """The offers and demands the next clearing takes: the market source's, with the
+        closed loop's bids when demand is measured."""
         market = self.source.scenario()
         if self.bids and market.market.demand_estimation == "measured":
             market = with_bids(market, self.bids)
+        return market
+
+    def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
+        down = frozenset(self.down)
+        market = self._market_for()
         plan = self.planner(epoch, down) if market is self.scenario else self.planner(epoch, down, scenario=market)
+        self._adopt_plan(epoch, reason, market, plan, now)
+        return plan
+
+    def _adopt_plan(self, epoch: int, reason: str, market: Scenario, plan: EpochPlan, now: float) -> None:
+        """A clearing's plan becomes the one in force: status, metrics, settlement."""
         self.market = market
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
                               plan.source_port_slices, reason=reason, at=now)
@@ -134,7 +164,6 @@ class ControllerCore:
             self.source.cleared(epoch, market, plan.result)
         except OpenIspError as exc:  # the plan stands; the settlement's failure is reported
             self.status.note(f"epoch {epoch}: not settled: {exc}")
-        return plan
 
     def _record_plan(self, epoch: int, reason: str, market: Scenario, plan: EpochPlan) -> None:
         m = self.metrics
@@ -162,13 +191,27 @@ class ControllerCore:
             m.participant_received.labels(participant=p.name).inc(float(p.receives))
 
     def _replan(self, reason: str, now: float = 0.0) -> Ops:
-        """Clear the market again for the links in service; move every switch make-before-break."""
+        """Clear the market again for the links in service; move every switch make-before-break.
+
+        With ``background`` clearing, only ask for it: :meth:`clearing_request` hands the
+        request out, and :meth:`plan_ready` moves the switches when the plan comes back;
+        the plan in force keeps forwarding meanwhile, and reasons that come while a
+        clearing runs are served together by the next one.
+        """
+        if self.settings.background:
+            self.wanted.append(reason)
+            return {}
         try:
             plan = self._plan(self.epoch + 1, reason, now)
         except OpenIspError as exc:  # the switches keep the last plan that could be made
             self.status.note(f"epoch {self.epoch + 1} ({reason}): kept epoch {self.epoch}'s plan: {exc}")
             return {}
-        self.epoch += 1
+        return self._move_to(self.epoch + 1, plan, now)
+
+    def _move_to(self, epoch: int, plan: EpochPlan, now: float) -> Ops:
+        self.epoch = epoch
+        if self.settings.background:
+            self.retired.append(self.current)  # the shim frees it, bit by bit, outside the core
         self.current = plan
         out: Ops = {}
         for dpid, st in self.switches.items():
@@ -177,6 +220,39 @@ class ControllerCore:
             new = plan.rules.for_switch(dpid)
             out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token()), new, now)
         return out
+
+    def take_retired(self) -> list[EpochPlan]:
+        """The plans replaced since the last call (the shim frees them away from OpenFlow)."""
+        retired, self.retired = self.retired, []
+        return retired
+
+    def clearing_request(self, now: float) -> ClearingRequest | None:
+        """Background clearing: the next clearing to run, when one is wanted and none runs."""
+        if not self.wanted or self.clearing is not None:
+            return None
+        reason = ", ".join(dict.fromkeys(self.wanted))
+        self.wanted = []
+        self.clearing = ClearingRequest(self.epoch + 1, frozenset(self.down), self._market_for(), reason, now)
+        return self.clearing
+
+    def plan_ready(self, request: ClearingRequest, plan: EpochPlan | None, error: str, now: float) -> Ops:
+        """Background clearing: the plan of ``request`` (or why there is none) came back."""
+        if request is not self.clearing:
+            return {}
+        self.clearing = None
+        took = now - request.asked_at
+        self.metrics.clearing_wait.observe(took)
+        if self.settings.epoch_s and took > self.settings.epoch_s:
+            self.status.note(f"epoch {request.epoch} took {took:.1f} s to clear, longer than the epoch "
+                             f"({self.settings.epoch_s:g} s): the epochs due meanwhile were cleared together")
+        if plan is None or request.down != frozenset(self.down):
+            if plan is None:
+                self.status.note(f"epoch {request.epoch} ({request.reason}): kept epoch {self.epoch}'s plan: {error}")
+            else:  # a link changed while it cleared: its plan is already out of date
+                self.wanted.append("links changed while clearing")
+            return {}
+        self._adopt_plan(request.epoch, request.reason, request.market, plan, now)
+        return self._move_to(request.epoch, plan, now)
 
     def _token(self) -> int:
         return next(self._tokens)

@@ -22,9 +22,10 @@ DEFAULT_OFP_PORT = 6653
 DEFAULT_STATUS_PORT = 8661
 
 
-def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", lock=None) -> None:
+def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", lock=None, background=None) -> None:
     """Run the os-ken app around ``core`` until the process is stopped; ``lock`` serialises
-    every call into the core (the app's handlers, its ticker and the HTTP actions)."""
+    every call into the core (the app's handlers, its ticker, the HTTP actions and finished
+    clearings); ``background`` runs the clearings the core asks for in another process."""
     os.environ.setdefault("OSKEN_HUB_TYPE", "native")
     from os_ken import cfg
     from os_ken.base.app_manager import AppManager
@@ -33,7 +34,8 @@ def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", loc
     cfg.CONF(args=[f"--ofp-listen-host={host}", f"--ofp-tcp-listen-port={ofp_port}"], project="os_ken")
     manager = AppManager.get_instance()
     manager.load_apps(["controller.app"])
-    threads = manager.instantiate_apps(core=core, lock=lock or threading.Lock(), **manager.create_contexts())
+    threads = manager.instantiate_apps(core=core, lock=lock or threading.RLock(), background=background,
+                                       **manager.create_contexts())
     try:
         hub.joinall(threads)
     finally:
@@ -51,7 +53,9 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("openisp.controller")
     scenario = load_scenario(scenario_path)
-    settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s, stats_s=stats_s)
+    # Clearings run in a worker process of their own, so OpenFlow never waits for the market.
+    settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s, stats_s=stats_s,
+                        background=True)
     market, api = None, None
     if run_dir is not None and planner == "market":
         from .api.exchange import Exchange
@@ -65,7 +69,10 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
                           market=market)
     if api is not None:
         core.status.api_url = api.url
-    lock = threading.Lock()
+    lock = threading.RLock()
+    from .background import BackgroundClearing
+
+    background = BackgroundClearing(planner, mechanism)
 
     def start_timeline(body: dict) -> dict:
         start = float(body["start"])
@@ -77,9 +84,13 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
                           metrics=core.metrics.exposition)
     log.info("controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
              scenario.name, host, ofp_port, host, status_port)
+    import gc
+
+    gc.freeze()  # what start-up made (modules, the scenario, the first plan) lives as long as the process
     try:
-        serve_core(core, ofp_port, host, lock)
+        serve_core(core, ofp_port, host, lock, background)
     finally:
         server.shutdown()
+        background.close()
         if api is not None:
             api.stop()

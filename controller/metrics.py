@@ -81,6 +81,9 @@ class Metrics:
                                     registry=r)
         self.clearing_seconds = Histogram("openisp_market_clearing_seconds", "Time one clearing of the market took.",
                                           buckets=CLEARING_BUCKETS, registry=r)
+        self.clearing_wait = Histogram("openisp_market_clearing_wait_seconds",
+                                       "Time from asking for a clearing to its plan being ready (background).",
+                                       buckets=CLEARING_BUCKETS, registry=r)
         # The controller.
         self.install_seconds = Histogram("openisp_rule_install_seconds",
                                          "Time from sending a plan to a switch to its barrier reply.", ["switch"],

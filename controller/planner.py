@@ -53,13 +53,27 @@ def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None =
     if plan == "shortest":
         paths = {d.id: [list(planned_path(scenario, d.src, d.dst, down))] for d in scenario.demands}
         return EpochPlan(shortest_path_plan(scenario, down), paths)
+    return plan_from_result(scenario, clear_for(scenario, mechanism, down), epoch, down)
+
+
+def offered_in_service(scenario: Scenario, down: frozenset[str]) -> Scenario:
+    """The market with the offers on links that are down withdrawn."""
+    return replace(scenario, offers=tuple(o for o in scenario.offers if o.link not in down)) if down else scenario
+
+
+def clear_for(scenario: Scenario, mechanism: str | None = None, down: frozenset[str] = frozenset()):
+    """The market's clearing for the links in service (the part worth another process)."""
     from .market import clear_market
+
+    return clear_market(offered_in_service(scenario, down), mechanism)
+
+
+def plan_from_result(scenario: Scenario, result, epoch: int = 0, down: frozenset[str] = frozenset()) -> EpochPlan:
+    """The rules and meaning of a market's clearing: labelled paths, meters, groups, flows."""
     from .marketplan import SPLIT_BITS, market_plan
     from .pathing import plan_paths
 
-    if down:
-        scenario = replace(scenario, offers=tuple(o for o in scenario.offers if o.link not in down))
-    result = clear_market(scenario, mechanism)
+    scenario = offered_in_service(scenario, down)
     path_plan = plan_paths(scenario, result)
     paths = {d.demand_id: [list(p.switches) for p in d.paths] for d in result.demands}
     path_kbps = {d: [p.kbps for p in ps] for d, ps in path_plan.demands.items()}

@@ -152,13 +152,19 @@ class RulePlan:
         return sorted({e.dpid for e in (*self.flows, *self.groups, *self.meters)})
 
     def for_switch(self, dpid: int) -> "RulePlan":
-        return RulePlan(
-            flows=tuple(f for f in self.flows if f.dpid == dpid),
-            groups=tuple(g for g in self.groups if g.dpid == dpid),
-            meters=tuple(m for m in self.meters if m.dpid == dpid),
-            epoch=self.epoch,
-            meter_owners={k: v for k, v in self.meter_owners.items() if k[0] == dpid},
-        )
+        """What one switch holds (the plan is split by switch once, at the first call)."""
+        split = self.__dict__.get("_by_switch")
+        if split is None:
+            split = {}
+            for kind, entries in (("flows", self.flows), ("groups", self.groups), ("meters", self.meters)):
+                for e in entries:
+                    split.setdefault(e.dpid, {"flows": [], "groups": [], "meters": [], "owners": {}})[kind].append(e)
+            for key, owner in self.meter_owners.items():
+                split.setdefault(key[0], {"flows": [], "groups": [], "meters": [], "owners": {}})["owners"][key] = owner
+            object.__setattr__(self, "_by_switch", split)
+        part = split.get(dpid, {"flows": (), "groups": (), "meters": (), "owners": {}})
+        return RulePlan(flows=tuple(part["flows"]), groups=tuple(part["groups"]), meters=tuple(part["meters"]),
+                        epoch=self.epoch, meter_owners=dict(part["owners"]))
 
     def __len__(self) -> int:
         return len(self.flows) + len(self.groups) + len(self.meters)

@@ -37,15 +37,19 @@ def market() -> Dashboard:
         .with_variable(variable("demand", sel("openisp_demand_allocated_bytes_per_second"), "demand",
                                 "Demands whose allocations to show."))
         .with_row(Row("Clearing"))
-        .with_panel(number("Epoch", "The epoch whose plan is in force.", "none", sel("openisp_market_epoch")))
+        .with_panel(number("Epoch", "The epoch whose plan is in force.", "none", sel("openisp_market_epoch"), width=4))
         .with_panel(number("Welfare", "Value served minus the asks of the capacity used, per epoch.", "none",
-                           sel("openisp_market_welfare")))
+                           sel("openisp_market_welfare"), width=5))
         .with_panel(number("Budget balance", "Payments collected minus paid out, per epoch (negative: a deficit "
                            "the market operator covers, as VCG runs in a two-sided market).", "none",
-                           sel("openisp_market_budget_balance")))
+                           sel("openisp_market_budget_balance"), width=5))
         .with_panel(number("Mean clearing time", "Time one clearing of the market took, on average.", "s",
                            f'sum({sel("openisp_market_clearing_seconds_sum")}) / '
-                           f'sum({sel("openisp_market_clearing_seconds_count")})'))
+                           f'sum({sel("openisp_market_clearing_seconds_count")})', width=5))
+        .with_panel(number("Mean wait for a plan", "Time from asking for a clearing to its plan being ready, on "
+                           "average (clearing runs in the background; the switches are served meanwhile).", "s",
+                           f'sum({sel("openisp_market_clearing_wait_seconds_sum")}) / '
+                           f'sum({sel("openisp_market_clearing_wait_seconds_count")})', width=5))
         .with_panel(series("Welfare and budget balance", "Per epoch, in the market's currency.", "none",
                            query(sel("openisp_market_welfare"), "welfare", "A"),
                            query(sel("openisp_market_budget_balance"), "budget balance", "B")))

@@ -91,9 +91,11 @@ def sample_run(db_dir: str | Path, seconds: int = 30, start: float | None = None
             if t == 0:
                 m.replans.labels(reason="start").inc()
                 m.clearing_seconds.observe(0.012)
+                m.clearing_wait.observe(0.02)
             if t == seconds // 2:
                 m.replans.labels(reason="epoch").inc()
                 m.clearing_seconds.observe(0.015)
+                m.clearing_wait.observe(0.025)
             if t == 10:
                 m.failovers.labels(link="bc").inc()
                 m.replans.labels(reason="link_down").inc()

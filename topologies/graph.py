@@ -58,7 +58,9 @@ class ScenarioGraph:
     """Ports and shortest paths of one scenario; built once, read by every layer."""
 
     def __init__(self, scenario: "Scenario"):
-        self.scenario = scenario
+        # The links, not the scenario: the scenario caches its graph, and a reference back
+        # would make a cycle that only the garbage collector's full passes could free.
+        self._links = {link.id: link for link in scenario.links}
         next_port = {s.name: 1 for s in scenario.switches}
         self._host: dict[str, Port] = {}
         self._link: dict[tuple[str, str], Port] = {}
@@ -97,7 +99,7 @@ class ScenarioGraph:
         """``(switch, port number)`` at the other end of a link port; None for a host port."""
         if port.kind != "link":
             return None
-        other = self.scenario.link[port.peer].other_end(port.switch)
+        other = self._links[port.peer].other_end(port.switch)
         return other, self._link[(other, port.peer)].number
 
     # --- shortest paths -------------------------------------------------------

@@ -202,3 +202,179 @@ def test_stats_requests_name_a_known_kind(kind):
     assert o.RequestStats(kind).kind == kind
     with pytest.raises(ValueError):
         o.RequestStats("groups")
+
+
+# --- the state machine in detail ---------------------------------------------------
+
+
+def test_a_switch_goes_reading_installing_holding():
+    c = core()
+    c.connected(WEST, now=0)
+    assert c.switches[WEST].phase == "reading" and c.status.snapshot()["switches"][str(WEST)]["connected"]
+    assert c.flow_stats(WEST, [], True, now=0) == {}  # more to come: still reading
+    assert c.switches[WEST].phase == "reading"
+    ops = c.flow_stats(WEST, [], False, now=0)[WEST]
+    st, plan = c.switches[WEST], c.current.rules.for_switch(WEST)
+    assert (st.phase, st.pending, st.sent) == ("installing", ops[-1].token, plan)
+    sw = c.status.snapshot()["switches"][str(WEST)]
+    assert (sw["unchanged"], sw["added"], sw["removed"], sw["acknowledged"]) == (0, len(plan.flows), 0, False)
+    c.barrier_reply(WEST, ops[-1].token, now=0)
+    assert (st.phase, st.pending) == ("holding", None)
+    assert c.status.snapshot()["switches"][str(WEST)]["rules"] == len(plan)
+
+
+def test_every_barrier_the_core_waits_for_has_its_own_token():
+    c = core(epoch_s=10)
+    first = up(c, WEST)[-1].token
+    moved = c.tick(now=10)[WEST]
+    assert moved[-1].token and moved[-1].token != first
+    c.barrier_reply(WEST, first, now=10)  # the install's barrier again: not this one
+    assert not c.status.snapshot()["switches"][str(WEST)]["acknowledged"]
+    c.barrier_reply(WEST, moved[-1].token, now=10)
+    assert c.status.snapshot()["switches"][str(WEST)]["acknowledged"]
+    c.disconnected(WEST, now=11)
+    again = up(c, WEST, held_by(c, WEST))
+    assert again[-1].token not in (None, first, moved[-1].token)
+    assert c.status.snapshot()["switches"][str(WEST)]["acknowledged"]
+
+
+def test_epochs_and_polls_fall_due_on_their_period_from_the_start():
+    c = ControllerCore(S, make_planner(S, "market", "lmp"), Settings(epoch_s=30, stats_s=5), now=100)
+    assert c.tick(now=130) == {} and c.epoch == 0  # no switch yet: nothing to move, nothing to poll
+    c.connected(R1, now=131)  # reading: neither moved nor polled
+    up(c, WEST)
+    assert c.tick(now=131) == {} and c.tick(now=134.9) == {}
+    polls = [o.RequestStats("flows"), o.RequestStats("ports"), o.RequestStats("meters")]
+    assert c.tick(now=135) == {WEST: polls}
+    assert c.tick(now=136) == {} and c.tick(now=140) == {WEST: polls}
+    assert c.tick(now=159.9) == {WEST: polls} and c.epoch == 0  # the next poll is due at 164.9
+    moved = c.tick(now=160)[WEST]
+    assert c.epoch == 1 and o.RequestStats("flows") not in moved
+    assert c.tick(now=161) == {} and c.epoch == 1
+    moved = c.tick(now=190)[WEST]
+    assert c.epoch == 2 and moved[-3:] == polls
+    assert [h["reason"] for h in c.status.snapshot()["history"]] == ["start", "epoch", "epoch"]
+
+
+def test_a_poll_every_second_is_a_poll():
+    c = core(stats_s=1)
+    up(c, WEST)
+    assert c.tick(now=0.5) == {} and set(c.tick(now=1)) == {WEST}
+    assert core().tick(now=10**6) == {}  # neither epochs nor polls
+
+
+def test_the_status_tells_each_demand_its_paths_rates_and_port_slices():
+    c = core()
+    snap = c.status.snapshot()
+    assert snap["path_kbps"] == c.current.path_kbps and snap["path_kbps"]["w1-e1"]
+    assert snap["source_port_slices"] == 64 and snap["allocated_kbps"] == c.current.allocated_kbps
+
+
+def test_a_failed_clearing_says_which_epoch_it_kept_and_why():
+    def flaky(epoch, down, scenario=None):
+        if epoch == 2:
+            raise ControllerError("market closed")
+        return make_planner(S, "market", "lmp")(epoch, down)
+
+    c = core(epoch_s=1, planner=flaky)
+    up(c, WEST)
+    c.tick(now=1)
+    assert c.tick(now=2) == {} and c.epoch == 1
+    assert c.status.snapshot()["notes"] == ["epoch 2 (epoch): kept epoch 1's plan: market closed"]
+
+
+def test_links_going_down_and_up_are_the_reasons_of_their_plans():
+    c = core()
+    up(c, R1)
+    port = S.graph.link_port("r1", "fast").number
+    c.port_status(R1, port, True, now=1)
+    c.port_status(R1, port, False, now=2)
+    assert [h["reason"] for h in c.status.snapshot()["history"]] == ["start", "link fast down", "link fast up"]
+
+
+def test_a_switch_still_being_read_does_not_stop_the_others_moving():
+    c = core(epoch_s=5)
+    c.connected(R1, now=0)  # first in line, and still reading
+    up(c, WEST)
+    assert set(c.tick(now=5)) == {WEST}
+
+
+def test_a_restarted_controller_adopts_once_from_the_first_switch_that_kept_rules():
+    first = core(epoch_s=10)
+    up(first, WEST)
+    up(first, R1)
+    first.tick(now=10)
+    held_w, held_r = held_by(first, WEST), held_by(first, R1)
+    second = core(epoch_s=10)
+    up(second, R2)  # fresh: nothing to adopt, but the choice is made
+    ops = up(second, WEST, held_w)
+    assert second.epoch == 0 and o.ClearAll() not in ops
+    third = core(epoch_s=10)
+    up(third, WEST, held_w)
+    up(third, R1, held_r)
+    assert third.epoch == 1
+
+
+def test_a_restarted_controller_that_cannot_re_plan_the_switches_epoch_says_so():
+    def first_epoch_only(epoch, down, scenario=None):
+        if epoch:
+            raise ControllerError("no bids")
+        return make_planner(S, "market", "lmp")(epoch, down)
+
+    first = core(epoch_s=10)
+    up(first, WEST)
+    first.tick(now=10)
+    second = core(planner=first_epoch_only)
+    ops = up(second, WEST, held_by(first, WEST))
+    assert second.epoch == 0 and ops[-1].token
+    assert second.status.snapshot()["notes"] == ["could not adopt the switches' epoch 1: no bids"]
+
+
+def test_stats_of_a_switch_the_core_does_not_know_or_is_still_reading_are_ignored():
+    c = core()
+    c.connected(R1, now=0)
+    assert c.meter_stats(R1, [MeterStat(1, 1, 1, 1)], now=0) == {}
+    assert c.meter_stats(0xBEEF, [MeterStat(1, 1, 1, 1)], now=0) == {}
+    assert c.port_stats(0xBEEF, [PortStat(1, 1, 1, 1, 1)], now=0) == {}
+    assert c.flow_stats(0xBEEF, [FlowStat(0, 1, (), 0)], False, now=0) == {}
+    assert c.disconnected(0xBEEF, now=0) == {}
+    assert c.status.snapshot()["counters"] == {"demands": {}, "links": {}, "hosts": {}, "flow_kinds": {}}
+
+
+def test_counters_skip_what_is_not_the_plans_and_keep_what_is():
+    c = core()
+    up(c, WEST)
+    plan = c.current.rules.for_switch(WEST)
+    demand_meter = next(m for (_, m), owner in plan.meter_owners.items() if owner[:2] == ("demand", "w1-e1"))
+    c.meter_stats(WEST, [MeterStat(999_999, 5, 5, 5), MeterStat(demand_meter, 1, 2, 3)], now=5)
+    c.port_stats(WEST, [PortStat(99, 9, 9, 9, 9), PortStat(S.graph.link_port("west", "up-w").number, 1, 2, 3, 4, 5, 6)],
+                 now=5)
+    counters = c.status.snapshot()["counters"]
+    assert counters["demands"]["w1-e1"]["path 0 meter"] == {"packets_in": 1, "bytes_in": 2, "dropped_packets": 3}
+    assert counters["links"]["up-w"]["west"] == {"rx_packets": 1, "tx_packets": 2, "rx_bytes": 3, "tx_bytes": 4,
+                                                 "rx_dropped": 5, "tx_dropped": 6}
+
+
+def test_classified_packets_are_counted_per_poll_by_kind_and_demand():
+    from controller import cookies
+
+    c = core()
+    up(c, WEST)
+    names = list(S.demand)
+    stats = [FlowStat(1, 100, (), cookies.make("demand", 0, 1) | 0xABCD, 10, 1000),
+             FlowStat(1, 10, (), cookies.make("floor", 0, 0), 3, 300),  # a host's index, not a demand's
+             FlowStat(1, 100, (), cookies.make("demand", 0, len(names)), 4, 400),  # no such demand
+             FlowStat(2, 100, (), cookies.make("label", 0, 16), 5, 500)]
+    c.flow_stats(WEST, stats, False, now=5)
+    c.flow_stats(WEST, stats[:1], False, now=10)  # the next poll counts afresh
+    counters = c.status.snapshot()["counters"]
+    assert counters["demands"] == {names[1]: {"classified": {"packets": 10, "bytes": 1000}}}
+    assert counters["flow_kinds"]["west"]["packets"] == {"demand": 10}
+    c.flow_stats(WEST, stats, False, now=15)
+    assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 14, "floor": 3, "label": 5}
+
+
+def test_a_refused_message_is_reported_with_the_switch_and_the_error():
+    c = core()
+    assert c.error(0x1F, 1, 2, now=0) == {}
+    assert c.status.snapshot()["errors"] == ["switch 0x1f refused a message: type=1 code=2"]

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from controller import cookies, ops as o
 from controller.fakeoftable import FakeOFTable
-from controller.marketplan import SPLIT_BITS, IdAllocator, market_plan, slice_blocks, slice_counts
+from controller.marketplan import (
+    SPLIT_BITS, IdAllocator, _burst, demand_rules, edge_flows, floor_rules, label_flows, market_plan, route_flows,
+    slice_blocks, slice_counts,
+)
 from controller.market import clear_market
 from controller.pathing import local_first_violations, plan_paths
 from controller.planner import make_planner
 from topologies.loader import load_scenario
 
+from controller.ruleplan import (
+    Bucket, FlowEntry, Group, GroupEntry, MeterEntry, Output, PopMpls, PushMpls, SetField, ToController, match,
+)
+
 from .fakeworld import FakeWorld, apply
+from .tiny import promptly, result, scenario
 
 FILES = sorted(str(p) for p in [Path("topologies/default.yaml"), *Path("topologies/library").glob("*.yaml")]
                if p.name != "large.yaml")
@@ -141,6 +150,7 @@ def test_epochs_use_disjoint_meter_and_group_ids():
 def test_ids_are_allocated_per_switch_from_one():
     ids = IdAllocator(epoch=0)
     assert [ids.meter(1), ids.meter(1), ids.meter(2), ids.group(1)] == [1, 2, 1, 1]
+    assert [ids.group(2), ids.group(1), ids.group(2)] == [1, 2, 2]
 
 
 def test_ids_are_unique_per_switch_on_the_thousand_demand_market():
@@ -182,3 +192,200 @@ def test_a_plan_knows_whose_meter_is_whose():
     owners = Counter(kind for kind, _, _ in plan.meter_owners.values())
     assert owners == {"floor": len(s.hosts), "demand": 3 + 1 + 2}  # video 3 paths, call 1, upload 2
     assert set(plan.meter_owners) == {(m.dpid, m.meter_id) for m in plan.meters}
+
+
+# --- a plan small enough to read ---------------------------------------------------
+#
+#   h1, h2 -- a (last mile, dpid 1) -- ab (1 ms) -- b (backbone, 2) -- bc (1 ms) -- c (content, 3) -- h3
+#              \_____________________________ ac (5 ms) ____________________________/
+#
+# Ports: a: h1 1, h2 2, ab 3, ac 4; b: ab 1, bc 2; c: h3 1, bc 2, ac 3.  Emulated at half
+# scale; universal floor 200 kbps.  Labels: a>b>c 16, a>c 17.
+
+TINY = scenario({"a": "west", "b": "bb", "c": "cdn"}, [("ab", "a", "b", 1), ("bc", "b", "c", 1), ("ac", "a", "c", 5)],
+                {"west": "last_mile", "bb": "backbone", "cdn": "content"}, hosts={"h1": "a", "h2": "a", "h3": "c"},
+                demands=[("d1", "h1", "h3", 4000), ("d2", "h1", "h2", 500), ("d3", "h2", "h3", 100),
+                         ("d4", "h3", "h1", 100)],
+                floor_kbps=200, scale=0.5)
+ABC, AC = ("a", "b", "c"), ("a", "c")
+TINY_PATHS = plan_paths(TINY, result(("d1", "h1", "h3", 4000, [(3000, ABC, ("ab", "bc")), (1000, AC, ("ac",))]),
+                                     ("d2", "h1", "h2", 500, []), ("d3", "h2", "h3", 0, [])))
+ODD = 1 << 20  # ids of odd epochs
+IP, MPLS = 0x0800, 0x8847
+
+
+def unsealed(flows) -> list[FlowEntry]:
+    return [replace(f, cookie=f.cookie & ~0xFFFF) for f in flows]
+
+
+def test_the_universal_floor_is_metered_at_the_floor_on_every_host():
+    flows, meters, owners = floor_rules(TINY, 1, IdAllocator(1))
+    assert meters == [MeterEntry(1, ODD + 1, 100, 16), MeterEntry(1, ODD + 2, 100, 16), MeterEntry(3, ODD + 1, 100, 16)]
+    assert owners == {(1, ODD + 1): ("floor", "h1", 0), (1, ODD + 2): ("floor", "h2", 0), (3, ODD + 1): ("floor", "h3", 0)}
+    assert flows == [FlowEntry(1, 10, match(eth_type=IP, ipv4_src="198.18.0.1"), (), 1, ODD + 1, 3,
+                               cookies.make("floor", 1, 0)),
+                     FlowEntry(1, 10, match(eth_type=IP, ipv4_src="198.18.0.2"), (), 1, ODD + 2, 3,
+                               cookies.make("floor", 1, 1)),
+                     FlowEntry(3, 10, match(eth_type=IP, ipv4_src="198.18.0.3"), (), 1, ODD + 1, 3,
+                               cookies.make("floor", 1, 2))]
+    meters = floor_rules(replace(TINY, market=replace(TINY.market, universal_floor_kbps=1)), 0, IdAllocator(0))[1]
+    assert [m.rate_kbps for m in meters] == [1, 1, 1]
+    # no floor: no meter, the host's other traffic is still routed best effort
+    flows, meters, owners = floor_rules(replace(TINY, market=replace(TINY.market, universal_floor_kbps=0)), 0,
+                                        IdAllocator(0))
+    assert (meters, owners) == ([], {}) and [f.meter_id for f in flows] == [None] * 3
+    assert {f.goto_table for f in flows} == {3}
+
+
+def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_share_of_source_ports():
+    flows, groups, meters, owners = demand_rules(TINY, TINY_PATHS, 1, IdAllocator(1))
+    assert meters == [MeterEntry(1, ODD + 1, 1500, 150), MeterEntry(1, ODD + 2, 500, 50),
+                      MeterEntry(1, ODD + 3, 250, 25)]
+    assert owners == {(1, ODD + 1): ("demand", "d1", 0), (1, ODD + 2): ("demand", "d1", 1),
+                      (1, ODD + 3): ("demand", "d2", 0)}
+    via_b = Bucket((PushMpls(), SetField("mpls_label", 16), Output(3)), watch_port=3)
+    direct = Bucket((PushMpls(), SetField("mpls_label", 17), Output(4)), watch_port=4)
+    assert groups == [GroupEntry(1, ODD + 1, "ff", (via_b, direct)), GroupEntry(1, ODD + 2, "ff", (direct, via_b))]
+    d1, d2 = cookies.make("demand", 1, 0), cookies.make("demand", 1, 1)
+    base = dict(eth_type=IP, ipv4_src="198.18.0.1", ipv4_dst="198.18.0.3")
+    # 3000 and 1000 kbps: 48 and 16 of 64 slices; ports ...0 and ...01 to the first path, ...11 to the second
+    slices = [FlowEntry(1, 110, match(**base, ip_proto=proto, **{field: (value, mask)}), (Group(ODD + 1 + path),),
+                        1, ODD + 1 + path, cookie=d1)
+              for proto, field in ((17, "udp_src"), (6, "tcp_src")) for path, value, mask in ((0, 0, 1), (0, 1, 3),
+                                                                                              (1, 3, 3))]
+    assert flows == [FlowEntry(1, 100, match(**base), (Group(ODD + 1),), 1, ODD + 1, cookie=d1), *slices,
+                     FlowEntry(1, 100, match(eth_type=IP, ipv4_src="198.18.0.1", ipv4_dst="198.18.0.2"), (Output(2),),
+                               1, ODD + 3, cookie=d2)]
+
+
+def test_the_largest_path_takes_what_is_not_udp_or_tcp_and_a_single_path_is_not_sliced():
+    paths = plan_paths(TINY, result(("d1", "h1", "h3", 4000, [(1000, ABC, ("ab", "bc")), (3000, AC, ("ac",))]),
+                                    ("d2", "h1", "h2", 0, []), ("d3", "h2", "h3", 1, [(1, AC, ("ac",))])))
+    flows, groups, meters, _ = demand_rules(TINY, paths, 0, IdAllocator(0))
+    assert [(m.meter_id, m.rate_kbps) for m in meters] == [(1, 500), (2, 1500), (3, 1)]  # 1 kbps is served too
+    assert [f.actions for f in flows if f.priority == 100] == [(Group(2),), (Group(3),)]
+    assert [f.meter_id for f in flows if f.priority == 100] == [2, 3]
+    # 16 and 48 slices: the second path's block of 32 first, then 16 for each
+    assert [(f.match, f.actions, f.meter_id) for f in flows if f.priority == 110] == [
+        (match(eth_type=IP, ipv4_src="198.18.0.1", ipv4_dst="198.18.0.3", ip_proto=proto, **{field: vm}),
+         (Group(path + 1),), path + 1)
+        for proto, field in ((17, "udp_src"), (6, "tcp_src")) for path, vm in ((1, (0, 1)), (0, (1, 3)), (1, (3, 3)))]
+    # equal rates: the first path is the largest
+    paths = plan_paths(TINY, result(("d1", "h1", "h3", 2000, [(1000, ABC, ("ab", "bc")), (1000, AC, ("ac",))])))
+    flows, _, _, _ = demand_rules(TINY, paths, 0, IdAllocator(0))
+    assert [(f.actions, f.meter_id) for f in flows if f.priority == 100] == [((Group(1),), 1)]
+
+
+def test_labels_are_forwarded_in_the_core_and_popped_at_the_last_switch():
+    m16, m17 = match(eth_type=MPLS, mpls_label=16), match(eth_type=MPLS, mpls_label=17)
+    c16, c17 = cookies.make("label", 2, 16), cookies.make("label", 2, 17)
+    assert label_flows(TINY, TINY_PATHS, 2) == [
+        FlowEntry(2, 100, m16, (Output(2),), 2, cookie=c16),
+        FlowEntry(3, 100, m16, (PopMpls(IP),), 2, goto_table=3, cookie=c16),
+        FlowEntry(3, 100, m17, (PopMpls(IP),), 2, goto_table=3, cookie=c17)]
+
+
+def test_edge_ports_let_only_their_host_in_and_link_ports_sort_labelled_from_plain():
+    flows = edge_flows(TINY, 1)
+    arp = [FlowEntry(d, 300, match(eth_type=0x0806), (ToController(),), 0, cookie=cookies.make("arp", 1))
+           for d in (1, 2, 3)]
+    hosts = []
+    for i, (dpid, port) in enumerate(((1, 1), (1, 2), (3, 1))):
+        h = TINY.hosts[i]
+        hosts += [FlowEntry(dpid, 200, match(in_port=port, eth_src=h.mac, eth_type=IP, ipv4_src=str(h.ip)), (), 0,
+                            goto_table=1, cookie=cookies.make("edge", 1, i)),
+                  FlowEntry(dpid, 150, match(in_port=port), (), 0, cookie=cookies.make("spoof", 1, i))]
+    core = cookies.make("core", 1)
+    links = [f for dpid, port in ((1, 3), (2, 1), (2, 2), (3, 2), (1, 4), (3, 3))
+             for f in (FlowEntry(dpid, 100, match(in_port=port, eth_type=MPLS), (), 0, goto_table=2, cookie=core),
+                       FlowEntry(dpid, 90, match(in_port=port, eth_type=IP), (), 0, goto_table=3, cookie=core))]
+    assert flows == arp + hosts + links
+
+
+def test_the_whole_plan_is_sealed_and_knows_its_owners():
+    plan = market_plan(TINY, TINY_PATHS, epoch=1)
+    assert plan.epoch == 1 and len(plan.meters) == 6 and len(plan.groups) == 2
+    assert {(m.dpid, m.meter_id) for m in plan.meters} == set(plan.meter_owners)
+    assert all(f.cookie & 0xFFFF for f in plan.flows)  # every flow carries its digest
+    ids = IdAllocator(1)  # floors first, then demands
+    floors, demands = floor_rules(TINY, 1, ids), demand_rules(TINY, TINY_PATHS, 1, ids)
+    assert unsealed(plan.flows) == [*edge_flows(TINY, 1), *demands[0], *floors[0], *label_flows(TINY, TINY_PATHS, 1),
+                                    *route_flows(TINY, 1)]
+    assert (plan.groups, plan.meters) == (tuple(demands[1]), tuple(floors[1] + demands[2]))
+    assert plan.meter_owners == {**floors[2], **demands[3]}
+    assert market_plan(TINY, TINY_PATHS).epoch == 0
+    assert {cookies.epoch_of(f.cookie) for f in market_plan(TINY, TINY_PATHS).flows} == {0}
+    # a link down: best-effort routes go around it
+    down = market_plan(TINY, TINY_PATHS, epoch=1, down=frozenset({"bc"}))
+    to_h3 = [f for f in down.flows if f.table_id == 3 and dict(f.match).get("ipv4_dst") == "198.18.0.3"]
+    assert [(f.dpid, f.actions) for f in to_h3] == [(1, (Output(4),)), (2, (Output(1),)), (3, (Output(1),))]
+
+
+def test_bursts_are_a_tenth_of_a_second_and_at_least_one_packet():
+    assert [_burst(k) for k in (100, 160, 170, 1000, 10**6)] == [16, 16, 17, 100, 100_000]
+
+
+def test_ids_of_odd_epochs_come_from_the_upper_half():
+    ids = IdAllocator(epoch=3)
+    assert [ids.meter(1), ids.group(1), ids.group(1), ids.meter(2)] == [ODD + 1, ODD + 1, ODD + 2, ODD + 1]
+    assert IdAllocator(epoch=4).meter(1) == 1
+
+
+@pytest.mark.parametrize("kbps,bits,counts", [
+    ([3000, 1000], 6, [48, 16]),
+    ([3, 125], 6, [1, 63]),                    # equal remainders: the faster path first
+    ([3, 125], 2, [1, 3]),
+    ([49, 20, 12, 48], 6, [24, 10, 6, 24]),    # largest remainders take the spare slices
+    ([1, 1, 1], 6, [22, 21, 21]),              # a tie on everything: the first path
+    ([8, 7, 40, 42, 8], 3, [1, 1, 2, 3, 1]),   # one each was too many: taken back where the share is least
+    ([49, 2, 18, 3, 50], 3, [2, 1, 1, 1, 3]),
+    ([1, 1, 14, 4, 36], 3, [1, 1, 1, 1, 4]),
+    ([25, 12, 2, 41], 2, [1, 1, 1, 1]),
+])
+def test_slices_go_by_rate_with_the_largest_remainders_and_at_least_one_each(kbps, bits, counts):
+    assert promptly(slice_counts, kbps, bits) == counts
+
+
+@pytest.mark.parametrize("counts,bits,blocks", [
+    ([3, 1], 2, [(0, 0, 1), (0, 1, 3), (1, 3, 3)]),  # the documented example
+    ([1, 3], 2, [(1, 0, 1), (0, 1, 3), (1, 3, 3)]),
+    ([2, 1, 1], 2, [(0, 0, 1), (1, 1, 3), (2, 3, 3)]),
+    ([5, 3], 3, [(0, 0, 1), (1, 1, 3), (0, 3, 7), (1, 7, 7)]),
+    ([4], 2, [(0, 0, 0)]),  # one path holds every slice: nothing to match
+    ([1], 0, [(0, 0, 0)]),
+])
+def test_blocks_are_placed_largest_first_each_fixing_the_lowest_port_bits(counts, bits, blocks):
+    assert slice_blocks(counts, bits) == blocks
+
+
+def test_best_effort_routes_follow_the_shortest_paths_to_every_host():
+    out = lambda dpid, i, port: FlowEntry(dpid, 100, match(eth_type=IP, ipv4_dst=f"198.18.0.{i + 1}"),  # noqa: E731
+                                          (Output(port),), 3, cookie=cookies.make("route", 2, i))
+    # h1 and h2 on a; h3 on c, two hops away through b (2 ms) rather than over ac (5 ms)
+    assert route_flows(TINY, 2) == [out(1, 0, 1), out(2, 0, 1), out(3, 0, 2), out(1, 1, 2), out(2, 1, 1),
+                                    out(3, 1, 2), out(1, 2, 3), out(2, 2, 2), out(3, 2, 1)]
+
+
+def test_each_ingress_switch_numbers_its_own_groups_and_meters():
+    paths = plan_paths(TINY, result(("d1", "h1", "h3", 4000, [(4000, ABC, ("ab", "bc"))]),
+                                    ("d4", "h3", "h1", 100, [(100, ("c", "a"), ("ac",))])))
+    _, groups, meters, _ = demand_rules(TINY, paths, 1, IdAllocator(1))
+    assert [(g.dpid, g.group_id) for g in groups] == [(1, ODD + 1), (3, ODD + 1)]
+    assert [(m.dpid, m.meter_id) for m in meters] == [(1, ODD + 1), (3, ODD + 1)]
+
+
+def fan(n: int):
+    """Hosts on ``a`` and ``c`` joined through ``n`` middle switches: ``n`` paths of 1 kbps each."""
+    middles = {f"m{i}": "bb" for i in range(n)}
+    s = scenario({"a": "west", **middles, "c": "cdn"},
+                 [link for i in range(n) for link in ((f"a{i}", "a", f"m{i}", 1), (f"c{i}", f"m{i}", "c", 1))],
+                 {"west": "last_mile", "bb": "backbone", "cdn": "content"}, hosts={"h1": "a", "h3": "c"},
+                 demands=[("d", "h1", "h3", n)])
+    paths = plan_paths(s, result(("d", "h1", "h3", n, [(1, ("a", f"m{i}", "c"), (f"a{i}", f"c{i}")) for i in range(n)])))
+    return demand_rules(s, paths, 0, IdAllocator(0))[0]
+
+
+def test_more_paths_than_slices_doubles_the_slices():
+    udp_masks = lambda flows: Counter(dict(f.match)["udp_src"][1] for f in flows if "udp_src" in dict(f.match))  # noqa: E731
+    assert udp_masks(fan(64)) == {63: 64}  # 64 paths: one slice of 64 each
+    assert udp_masks(fan(65)) == {63: 63, 127: 2}  # 65 paths: 128 slices, one path holds two

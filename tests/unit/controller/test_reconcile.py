@@ -1,10 +1,14 @@
 from dataclasses import replace
 
+from controller import cookies
 from controller.market import clear_market
 from controller.marketplan import market_plan
 from controller.pathing import plan_paths
 from controller.reconcile import held_epoch, reconcile
+from controller.ruleplan import Bucket, FlowEntry, Group, GroupEntry, MeterEntry, Output, RulePlan, match
 from topologies.loader import load_scenario
+
+from .tiny import promptly
 
 S = load_scenario("topologies/default.yaml")
 PATHS = plan_paths(S, clear_market(S, "lmp"))
@@ -58,3 +62,80 @@ def test_flows_the_plan_no_longer_has_are_stale():
     held[(1, 100, (("ipv4_dst", "198.18.200.1"),))] = 1
     assert reconcile(held, plan).stale == [(1, 100, (("ipv4_dst", "198.18.200.1"),))]
     assert reconcile({}, plan).add.flows == plan.flows
+
+
+# --- small hand-checked plans ----------------------------------------------------
+
+def entry(n: int, actions=(), meter_id=None, table_id=1, priority=100) -> FlowEntry:
+    return FlowEntry(1, priority, match(ipv4_dst=f"198.18.0.{n}"), actions, table_id, meter_id=meter_id, cookie=n)
+
+
+def keyed(*flows, cookie=None) -> dict:
+    return {(f.table_id, f.priority, f.match): f.cookie if cookie is None else cookie for f in flows}
+
+
+def test_the_epoch_held_is_the_one_most_flows_carry():
+    held = {(0, 1, ()): cookies.make("edge", 3), (0, 2, ()): cookies.make("core", 3) | 0xFFFF,
+            (0, 3, ()): cookies.make("demand", 2, 5)}
+    assert held_epoch(held) == 3
+    assert held_epoch({(0, 1, ()): cookies.make("arp", 9)}) == 9
+    assert held_epoch({}) is None
+
+
+def test_a_changed_flow_brings_its_nested_groups_and_every_flow_using_them():
+    inner = GroupEntry(1, 2, "indirect", (Bucket((Output(5),)),))
+    outer = GroupEntry(1, 1, "ff", (Bucket((Group(2),), watch_port=2), Bucket((Output(3),), watch_port=3)))
+    spare = GroupEntry(1, 3, "indirect", (Bucket((Output(6),)),))
+    a, b, c = entry(1, (Group(1),)), entry(2, (Group(2),)), entry(3, (Group(3),))
+    plan = RulePlan(flows=(a, b, c), groups=(outer, inner, spare), epoch=4)
+    fix = promptly(reconcile, {**keyed(b, c), **keyed(a, cookie=99)}, plan)
+    assert fix.add == RulePlan(flows=(a, b), groups=(outer, inner), epoch=4)
+    assert fix.unchanged == [c] and fix.stale == []
+    # only the inner group's user changed: replacing the inner group takes the outer one's user too
+    fix = promptly(reconcile, {**keyed(a, c), **keyed(b, cookie=99)}, plan)
+    assert fix.add == RulePlan(flows=(a, b), groups=(outer, inner), epoch=4) and fix.unchanged == [c]
+    # only the outer group's user changed: the inner group comes with it
+    fix = promptly(reconcile, {**keyed(b, c), **keyed(a, cookie=99)}, RulePlan(flows=(a, c), groups=(outer, inner, spare)))
+    assert fix.add == RulePlan(flows=(a,), groups=(outer, inner)) and fix.unchanged == [c]
+
+
+def test_sharing_spreads_through_meters_and_groups_until_nothing_more_changes():
+    # a changed; b shares its meter; c shares b's group; d shares nothing
+    meter, other = MeterEntry(1, 7, 1000), MeterEntry(1, 8, 500)
+    group = GroupEntry(1, 4, "ff", (Bucket((Output(2),), watch_port=2),))
+    a, b = entry(1, (Output(1),), meter_id=7), entry(2, (Group(4),), meter_id=7)
+    c, d = entry(3, (Group(4),), meter_id=8), entry(4, (Output(1),))
+    plan = RulePlan(flows=(d, c, b, a), groups=(group,), meters=(other, meter))
+    fix = promptly(reconcile, {**keyed(b, c, d), **keyed(a, cookie=0)}, plan)
+    assert fix.add == RulePlan(flows=(c, b, a), groups=(group,), meters=(other, meter))
+    assert fix.unchanged == [d]
+
+
+def test_a_group_that_refers_to_itself_or_is_missing_is_harmless():
+    loop = GroupEntry(1, 1, "all", (Bucket((Group(1),)), Bucket((Group(9),))))
+    a, b = entry(1, (Group(1),)), entry(2, (Group(9),))
+    fix = promptly(reconcile, keyed(b), RulePlan(flows=(a, b), groups=(loop,)))
+    assert fix.add == RulePlan(flows=(a,), groups=(loop,)) and fix.unchanged == [b]
+
+
+def test_a_meter_the_plan_does_not_hold_is_not_replaced_and_drags_nothing_in():
+    a, b = entry(1, meter_id=5), entry(2, meter_id=5)
+    fix = promptly(reconcile, keyed(b), RulePlan(flows=(a, b)))
+    assert fix.add == RulePlan(flows=(a,)) and fix.unchanged == [b]
+
+
+def test_flows_are_told_apart_by_table_priority_and_match():
+    a = entry(1, (Output(1),))
+    for held in (keyed(a), {(a.table_id, a.priority, a.match): a.cookie}):
+        assert promptly(reconcile, held, RulePlan(flows=(a,))).unchanged == [a]
+    elsewhere = {(0, 100, a.match): a.cookie, (1, 99, a.match): a.cookie, (1, 100, match()): a.cookie}
+    fix = promptly(reconcile, elsewhere, RulePlan(flows=(a,)))
+    assert fix.add.flows == (a,) and fix.unchanged == [] and fix.stale == list(elsewhere)
+
+
+def test_every_changed_flow_brings_its_own_meter_and_group():
+    m1, m2 = MeterEntry(1, 1, 100), MeterEntry(1, 2, 200)
+    g1, g2 = GroupEntry(1, 1, "ff", (Bucket((Output(1),)),)), GroupEntry(1, 2, "ff", (Bucket((Output(2),)),))
+    a, b, c = entry(1, (Group(1),), meter_id=1), entry(2, (Group(2),), meter_id=2), entry(3, (Output(3),))
+    fix = promptly(reconcile, keyed(c), RulePlan(flows=(a, b, c), groups=(g1, g2), meters=(m1, m2)))
+    assert fix.add == RulePlan(flows=(a, b), groups=(g1, g2), meters=(m1, m2)) and fix.unchanged == [c]
