@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -47,6 +48,19 @@ def _nothing() -> None:
     return None
 
 
+def _watch_parent(parent: int) -> None:
+    """The worker's start: leave as soon as the controller is gone, even killed outright
+    (its queues do not tell a worker that its parent died)."""
+    import os
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _warm() -> bool:
     """The worker's first task: import the market and HiGHS before anyone waits for them."""
     import controller.market.clearing  # noqa: F401
@@ -60,7 +74,8 @@ class BackgroundClearing:
 
     def __init__(self, plan: str = "market", mechanism: str | None = None):
         self.plan, self.mechanism = plan, mechanism
-        self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_watch_parent, initargs=(os.getpid(),))
         self.executor.submit(_warm)
 
     def submit(self, request, done: Callable[[object, EpochPlan | None, str], None]) -> Future:

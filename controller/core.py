@@ -22,6 +22,7 @@ is pending), then ``holding`` (the barrier came back).
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -98,6 +99,10 @@ class SwitchState:
     pending: int | None = None                               # token of the barrier that completes it
     sent_at: float = 0.0                                     # when it was sent
     polled: list[FlowStat] = field(default_factory=list)     # a poll's flow stats, while replies come
+    #: kept its rules from a controller that may have died mid-transition: it may hold
+    #: meters and groups of the other epoch that no flow uses, so the next move clears
+    #: the ids it adds first
+    strays: bool = False
 
 
 class ControllerCore:
@@ -150,7 +155,9 @@ class ControllerCore:
     def _plan(self, epoch: int, reason: str, now: float) -> EpochPlan:
         down = frozenset(self.down)
         market = self._market_for()
+        asked = time.perf_counter()
         plan = self.planner(epoch, down) if market is self.scenario else self.planner(epoch, down, scenario=market)
+        self.metrics.clearing_wait.observe(time.perf_counter() - asked)  # here, while the caller waits
         self._adopt_plan(epoch, reason, market, plan, now)
         return plan
 
@@ -218,7 +225,9 @@ class ControllerCore:
             if st.phase == "reading":  # it gets the current plan when its table has been read
                 continue
             new = plan.rules.for_switch(dpid)
-            out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token()), new, now)
+            out[dpid] = self._send(dpid, st, transition_ops(st.sent, new, self._token(), clear_first=st.strays),
+                                   new, now)
+            st.strays = False
         return out
 
     def take_retired(self) -> list[EpochPlan]:
@@ -311,6 +320,7 @@ class ControllerCore:
             self.status.reconciled(dpid, unchanged=0, added=len(plan.flows), removed=0)
             return {dpid: self._send(dpid, st, install_ops(plan, self._token()), plan, now)}
         fix = reconcile(st.held, plan)
+        st.strays = True
         self.status.reconciled(dpid, unchanged=len(fix.unchanged), added=len(fix.add.flows), removed=len(fix.stale))
         st.held = {}
         return {dpid: self._send(dpid, st, reconcile_ops(fix, self._token()), plan, now)}

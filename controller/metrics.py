@@ -82,7 +82,7 @@ class Metrics:
         self.clearing_seconds = Histogram("openisp_market_clearing_seconds", "Time one clearing of the market took.",
                                           buckets=CLEARING_BUCKETS, registry=r)
         self.clearing_wait = Histogram("openisp_market_clearing_wait_seconds",
-                                       "Time from asking for a clearing to its plan being ready (background).",
+                                       "Time from asking for a clearing to its plan (rules built) being ready.",
                                        buckets=CLEARING_BUCKETS, registry=r)
         # The controller.
         self.install_seconds = Histogram("openisp_rule_install_seconds",

@@ -120,13 +120,18 @@ def install_ops(plan: RulePlan, token: int) -> list[Op]:
     return [ClearAll(), Barrier(), *_adds(plan), Barrier(token)]
 
 
-def transition_ops(old: RulePlan, new: RulePlan, token: int) -> list[Op]:
+def transition_ops(old: RulePlan, new: RulePlan, token: int, clear_first: bool = False) -> list[Op]:
     """Make before break, from the plan a switch was sent to the next one.
 
     The new meters and groups go in beside the old (a new epoch's ids are in
     the other half of the id space; one that an old entry already holds is
     modified instead), changed flows are replaced in place, a barrier, then
     the flows, groups and meters only the old plan had are removed.
+
+    ``clear_first``: the switch may hold entries of the ids to add that no flow of
+    ``old`` uses (left by a controller killed in the middle of a move): they are
+    deleted first, outer groups before the ones they nest (deleting what is absent
+    is no error, and no flow in force uses them).
     """
     change = diff(old, new)
     old_meters = {m.meter_id for m in old.meters}
@@ -134,7 +139,11 @@ def transition_ops(old: RulePlan, new: RulePlan, token: int) -> list[Op]:
     new_meters = {m.meter_id for m in new.meters}
     new_groups = {g.group_id for g in new.groups}
     new_keys = {f.key for f in new.flows}
-    return [*(ModifyMeter(m) if m.meter_id in old_meters else AddMeter(m) for m in change.add.meters),
+    clear = [*(DeleteGroup(g.group_id) for g in reversed(change.add.groups) if g.group_id not in old_groups),
+             *(DeleteMeter(m.meter_id) for m in change.add.meters if m.meter_id not in old_meters)
+             ] if clear_first else []
+    return [*clear, *([Barrier()] if clear else []),
+            *(ModifyMeter(m) if m.meter_id in old_meters else AddMeter(m) for m in change.add.meters),
             *(ModifyGroup(g) if g.group_id in old_groups else AddGroup(g) for g in change.add.groups),
             *(AddFlow(f) for f in change.add.flows),
             Barrier(),

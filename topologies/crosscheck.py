@@ -11,10 +11,14 @@ Problems (the loader refuses the file):
 Warnings (the file is valid, but something in it cannot happen):
 
 - a demand whose hosts no path of offered links joins: the market can never
-  serve it, whatever it bids.
+  serve it, whatever it bids;
+- a demand with ``max_latency_ms`` that no path of offered links meets (the
+  market prices only paths within it; in POC mode it may use fewer links, and
+  ``openisp auction`` notes what it cannot serve).
 
-Both run in time linear in the size of the scenario (union-find, not a path
-search per demand).
+The first two run in time linear in the size of the scenario (union-find, not
+a path search per demand); the latency check runs one lowest-latency tree per
+destination switch of a demand with a bound.
 
 >>> from topologies.loader import load_scenario
 >>> s = load_scenario("topologies/default.yaml")
@@ -30,7 +34,7 @@ from .language import INTERFACE_BYTES
 from .model import Demand, Scenario
 from .yamlsource import KeyPath, format_path
 
-__all__ = ["problems", "warnings", "unservable_demands", "components", "interface_name"]
+__all__ = ["problems", "warnings", "unservable_demands", "too_slow_demands", "components", "interface_name"]
 
 
 def interface_name(node: str, port: int) -> str:
@@ -102,6 +106,29 @@ def unservable_reason(s: Scenario, d: Demand) -> str:
             f"joins {src} and {dst}; offer links between them, or drop the demand")
 
 
+def too_slow_demands(s: Scenario) -> list[tuple[Demand, float, tuple[str, ...]]]:
+    """Demands with ``max_latency_ms`` whose fastest path of offered links is slower:
+    ``(demand, its latency in ms, its switches)``.  Demands no offered path serves
+    at all are :func:`unservable_demands`, not these."""
+    offered = {o.link for o in s.offers}
+    trees: dict[str, dict] = {}
+    out = []
+    for d in s.demands:
+        src, dst = s.host[d.src].switch, s.host[d.dst].switch
+        if d.max_latency_ms is None or src == dst:
+            continue
+        if dst not in trees:
+            trees[dst] = s.graph.tree_towards(dst, offered)
+        towards, switches, latency = trees[dst], [src], 0.0
+        while switches[-1] != dst and switches[-1] in towards:
+            link, step = towards[switches[-1]]
+            latency += s.link[link].latency_ms
+            switches.append(step)
+        if switches[-1] == dst and latency > d.max_latency_ms + 1e-9:
+            out.append((d, latency, tuple(switches)))
+    return out
+
+
 def warnings(s: Scenario, lines: dict[KeyPath, int]) -> list[Problem]:
     """Warnings about a valid scenario, with the file, line and key path of what they are about."""
     index = {d.id: i for i, d in enumerate(s.demands)}
@@ -109,4 +136,9 @@ def warnings(s: Scenario, lines: dict[KeyPath, int]) -> list[Problem]:
     for d in unservable_demands(s):
         path = ("demands", index[d.id])
         out.append(Problem(s.source, lines.get(path), format_path(path), "warning: " + unservable_reason(s, d)))
-    return out
+    for d, latency, switches in too_slow_demands(s):
+        path = ("demands", index[d.id], "max_latency_ms")
+        out.append(Problem(s.source, lines.get(path) or lines.get(path[:2]), format_path(path),
+                           f"warning: demand {d.id} can never be served within max_latency_ms {d.max_latency_ms:g}: "
+                           f"the fastest path of offered links takes {latency:g} ms ({' > '.join(switches)})"))
+    return sorted(out, key=lambda p: -1 if p.line is None else p.line)

@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .model import DEMAND_ESTIMATIONS, EMULATION_RANGE, MECHANISMS, PATTERNS, PROTOCOLS, ROLES
+from .model import (AT_COST, DEMAND_ESTIMATIONS, EMULATION_RANGE, FEE_RULES, MARKET_MODES, MECHANISMS, PATTERNS,
+                    PROTOCOLS, ROLES)
 from .units import (MAX_KBPS, MAX_MONEY, MONEY_PATTERN, describe, parse_money, parse_rate_kbps,
                     parse_rate_or_zero_kbps, rate_pattern, whole_number)
 
@@ -108,6 +109,7 @@ RATE_OR_ZERO = Kind(_rate_schema(True), parse_rate_or_zero_kbps)
 MONEY = Kind({"oneOf": [{"type": "integer", "minimum": 0, "maximum": MAX_MONEY},
                         {"type": "string", "pattern": MONEY_PATTERN}]}, parse_money)
 NUMBER_MS = _number(0, 100_000)            # latency: up to 100 s
+LATENCY_BOUND = _number(0, 100_000, low_open=True)  # a demand's max_latency_ms: above 0
 SECONDS_POSITIVE = _number(0, 86_400, low_open=True)
 SECONDS = _number(0, 1_000_000)
 SCALE = _number(0, 1000, low_open=True)
@@ -137,6 +139,17 @@ def _in_range(pattern: str, max_length: int, what: str, example: str) -> Kind:
     return Kind(text.schema, parse)
 
 
+def _tariff(value: Any):
+    if value == AT_COST:
+        return AT_COST
+    try:
+        return parse_money(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (or {AT_COST!r}: the provider's costs, per Mbps served)") from None
+
+
+#: What an access provider charges its customers per Mbps: money, or its costs passed on.
+TARIFF = Kind({"oneOf": [{"const": AT_COST}, *MONEY.schema["oneOf"]]}, _tariff)
 PREFIX = _in_range(PREFIX_PATTERN, 18, "prefix", "198.18.1.0/24")
 ADDRESS = _in_range(ADDRESS_PATTERN, 15, "address", "198.18.1.10")
 NODE_NAME = name(MAX_NODE_NAME)
@@ -190,7 +203,7 @@ OFFER = _section({"link": name(), "ask_per_mbps": MONEY},
                  {"id": name(), "seller": name(), "capacity": RATE, "tiers": ListOf(TIER)},
                  refs={"link": "link", "seller": "participant"})
 DEMAND = _section({"src": NODE_NAME, "dst": NODE_NAME, "max_rate": RATE, "value_per_mbps": MONEY},
-                  {"id": name(), "floor": RATE_OR_ZERO, "buyer": name()},
+                  {"id": name(), "floor": RATE_OR_ZERO, "buyer": name(), "max_latency_ms": LATENCY_BOUND},
                   refs={"src": "host", "dst": "host", "buyer": "participant"})
 #: A demand the timeline adds needs an id: later events name it.
 DEMAND_ADDED = Section(DEMAND.fields, DEMAND.required + ("id",), refs=DEMAND.refs)
@@ -205,8 +218,13 @@ SECTIONS: dict[str, Section] = {
     "offers": OFFER,
     "demands": DEMAND,
 }
+#: The public option's terms (read in ``mode: poc``; docs/poc.md).
+POC = _section({}, {"name": name(), "fee": _enum(FEE_RULES, "fee rule"), "tariff": TARIFF,
+                    "tariffs": ListOf(_section({"provider": name(), "tariff": TARIFF}, refs={"provider": "participant"}))},
+               True)
 MARKET = _section({}, {"mechanism": MECHANISM, "epoch_s": SECONDS_POSITIVE, "universal_floor": RATE_OR_ZERO,
-                       "demand_estimation": _enum(DEMAND_ESTIMATIONS, "demand estimation")}, True)
+                       "demand_estimation": _enum(DEMAND_ESTIMATIONS, "demand estimation"),
+                       "mode": _enum(MARKET_MODES, "market mode"), "poc": POC}, True)
 #: How a run sends a demand's traffic: the default for every demand, and per demand.
 TRAFFIC_FIELDS = {"flows": _integer(1, 1024, "a number of flows from 1 to 1024"),
                   "pattern": _enum(PATTERNS, "pattern"), "on_s": SECONDS_POSITIVE, "off_s": SECONDS_POSITIVE,

@@ -24,8 +24,8 @@ from . import crosscheck
 from .errors import Problem
 from .language import (ACTION, ACTIONS, DEMAND, DEMAND_ADDED, EMULATION, MARKET, OFFER, RESERVED_NODE_NAMES,
                        SECTIONS, TOP, TRAFFIC)
-from .model import (Demand, EmulationSettings, Event, Host, Link, MarketSettings, Offer, Participant, PriceTier,
-                    Scenario, Switch, TrafficSpec)
+from .model import (Demand, EmulationSettings, Event, Host, Link, MarketSettings, Offer, Participant, PocSettings,
+                    PriceTier, Scenario, Switch, TrafficSpec)
 from .reader import Reader
 from .units import describe
 from .yamlsource import KeyPath, read_yaml_file, read_yaml_text
@@ -299,8 +299,10 @@ def _demand(r: Reader, item: Any, path: KeyPath, timeline: bool = False) -> Dema
     buyer = r.refer("participant", f, "buyer", path) if "buyer" in f else None
     buyer_name = buyer.name if buyer else (src.owner if src and "buyer" not in item else None)
     if did and src and dst and buyer_name and "max_rate" in f and "value_per_mbps" in f and \
-            ("floor" in f or "floor" not in item) and f.get("floor", 0) <= f["max_rate"]:
-        demand = Demand(did, buyer_name, src.name, dst.name, f["max_rate"], f["value_per_mbps"], f.get("floor", 0))
+            ("floor" in f or "floor" not in item) and f.get("floor", 0) <= f["max_rate"] and \
+            ("max_latency_ms" in f or "max_latency_ms" not in item):
+        demand = Demand(did, buyer_name, src.name, dst.name, f["max_rate"], f["value_per_mbps"], f.get("floor", 0),
+                        f.get("max_latency_ms"))
         if not timeline:
             r.names["demand"][did] = demand
         return demand
@@ -310,7 +312,37 @@ def _demand(r: Reader, item: Any, path: KeyPath, timeline: bool = False) -> Dema
 def _market(r: Reader, item: Any) -> MarketSettings:
     f = r.fields(item, ("market",), MARKET) or {}
     return MarketSettings(f.get("mechanism", "vcg"), f.get("epoch_s", 30.0), f.get("universal_floor", 0),
-                          f.get("demand_estimation", "declared"))
+                          f.get("demand_estimation", "declared"), f.get("mode", "open"),
+                          _poc(r, f.get("poc", {}), f.get("mode", "open")))
+
+
+#: Who may set a tariff: the roles that can be an access provider in POC mode (docs/poc.md).
+ACCESS_ROLES = ("last_mile", "content", "community")
+
+
+def _poc(r: Reader, item: Any, mode: str) -> PocSettings:
+    """The public option's terms: its name may not be a participant's, tariffs name access providers once."""
+    path = ("market", "poc")
+    f = r.fields(item, path, MARKET.fields["poc"]) or {}
+    name = f.get("name", PocSettings.name)
+    if r.known("participant", name) and ("name" in f or mode == "poc"):
+        r.problem(path + ("name",) if "name" in f else ("market", "mode"),
+                  f"the public option is named {name!r}, like a participant; give market.poc a name of its own")
+    tariffs: dict[str, object] = {}
+    for i, entry in enumerate(f.get("tariffs", ())):
+        at = path + ("tariffs", i)
+        g = r.fields(entry, at, MARKET.fields["poc"].fields["tariffs"].items)
+        if g is None or "provider" not in g or "tariff" not in g:
+            continue
+        provider = r.refer("participant", g, "provider", at)
+        if provider is not None and provider.role not in ACCESS_ROLES:
+            r.problem(at + ("provider",), f"{provider.name!r} is a {provider.role}; tariffs are set by access "
+                                          f"providers ({', '.join(ACCESS_ROLES)})")
+        elif g["provider"] in tariffs:
+            r.problem(at + ("provider",), f"provider {g['provider']!r} has its tariff given twice")
+        elif provider is not None:
+            tariffs[g["provider"]] = g["tariff"]
+    return PocSettings(name, f.get("fee", PocSettings.fee), f.get("tariff", PocSettings.tariff), tuple(tariffs.items()))
 
 
 def _traffic_spec(r: Reader, f: dict, path, base: TrafficSpec) -> TrafficSpec:

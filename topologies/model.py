@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 ROLES = ("backbone", "last_mile", "content", "community", "customer")
 PROVIDER_ROLES = ("backbone", "last_mile", "content", "community")
 MECHANISMS = ("vcg", "lmp", "pay-as-bid")
+#: Market designs: ``open`` (the seed's protocol: customers bid end to end, any owner
+#: sells) and ``poc`` ("A Public Option for the Core": a non-profit core leases backbone
+#: links by auction and recovers its cost from the access providers; docs/poc.md).
+MARKET_MODES = ("open", "poc")
+#: How the POC shares its cost among the access providers attached to it (docs/poc.md).
+FEE_RULES = ("usage", "attachment")
+#: A tariff that passes an access provider's costs on to its customers, per Mbps served.
+AT_COST = "at_cost"
 #: How the controller forwards: ``market`` enforces the auction, ``shortest`` is
 #: shortest-path forwarding with no market (the skeleton, and a baseline).
 PLANS = ("market", "shortest")
@@ -117,10 +125,32 @@ class Demand:
     max_kbps: int
     value_per_mbps: Decimal
     floor_kbps: int = 0
+    #: the most the summed latency of a path may be (None: any path)
+    max_latency_ms: float | None = None
 
 
 #: How the market learns what a demand wants: as its bid says, or as its traffic shows.
 DEMAND_ESTIMATIONS = ("declared", "measured")
+
+
+@dataclass(frozen=True)
+class PocSettings:
+    """The public option's terms (``market.poc``), read when ``market.mode`` is ``poc``.
+
+    ``tariff`` is what every access provider charges its customers per Mbps served,
+    a :class:`~decimal.Decimal` or :data:`AT_COST`; ``tariffs`` overrides it per provider.
+
+    >>> PocSettings(tariffs=(("metro", Decimal("0.5")),)).tariff_of("metro"), PocSettings().tariff_of("valley")
+    (Decimal('0.5'), 'at_cost')
+    """
+
+    name: str = "poc"
+    fee: str = "usage"
+    tariff: Decimal | str = AT_COST
+    tariffs: tuple[tuple[str, Decimal | str], ...] = ()
+
+    def tariff_of(self, provider: str) -> Decimal | str:
+        return dict(self.tariffs).get(provider, self.tariff)
 
 
 @dataclass(frozen=True)
@@ -131,6 +161,9 @@ class MarketSettings:
     #: ``measured``: each epoch a demand bids for what it used plus headroom (never below
     #: its floor), or up to its max rate when its meter held it back (the closed loop).
     demand_estimation: str = "declared"
+    #: one of :data:`MARKET_MODES`
+    mode: str = "open"
+    poc: PocSettings = PocSettings()
 
 
 PATTERNS = ("constant", "poisson", "onoff")

@@ -11,13 +11,14 @@ import os
 import time
 from decimal import Decimal
 
-from topologies.model import MECHANISMS, Scenario
+from topologies.model import MARKET_MODES, MECHANISMS, Scenario
 
 from .allocation import allocate
 from .counterfactual import FORMULATIONS, expected_work, in_process, optimum_of, with_lp_duality
 from .fund import fund_shortfalls
 from .network import Market, MarketError, market_from_scenario
 from .pathlp import PathLP
+from .pricing import latency_notes, unmeetable_bounds
 from .payments import arc_prices, lmp_payments, pay_as_bid_payments, settle_demands, vcg_payments
 from .result import DemandAllocation, LinkAllocation, MarketResult, ParticipantSettlement, money
 from .wdp import WelfareLP
@@ -33,10 +34,12 @@ DEFAULT_WORKERS = os.cpu_count() or 1
 def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
     """Which floors fail and which links block them, from the floor-relaxed optimum."""
     relaxed = lp.solve(relax_floors=True)
+    slow = unmeetable_bounds(market)
     failing = []
     for d in market.demands:
         if d.floor_kbps and relaxed.x_kbps[d.id] + SATURATED < d.floor_kbps:
-            failing.append(f"demand {d.id} floor {d.floor_kbps} kbps (gets {int(relaxed.x_kbps[d.id])})")
+            failing.append(f"demand {d.id} floor {d.floor_kbps} kbps (gets {int(relaxed.x_kbps[d.id])}"
+                           + (f": no path meets its max_latency_ms {d.max_latency_ms:g})" if d.id in slow else ")"))
     for host, floor in market.host_floors:
         got = sum(relaxed.x_kbps[d.id] for d in market.demands if d.src == host)
         if got + SATURATED < floor:
@@ -45,6 +48,10 @@ def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
     full += [f"access of {a.host} ({a.direction})" for a in market.access
              if sum(relaxed.x_kbps[d] for d in a.demands) >= a.kbps - SATURATED]
     blocking = f"; full links: {', '.join(full)}" if full else "; no offered path joins them"
+    if any(d.max_latency_ms is not None for d in market.demands):
+        blocking += " (within the demands' max_latency_ms)"
+    if market.demand_class:
+        blocking += " (POC mode: only the core and each access provider's own links carry traffic)"
     return MarketError(f"floors cannot all be met: {', '.join(failing) or 'jointly'}{blocking}")
 
 
@@ -65,6 +72,12 @@ def clear_market(scenario: Scenario, mechanism: str | None = None, *, options: d
     mechanism = mechanism or scenario.market.mechanism
     if mechanism not in MECHANISMS:
         raise MarketError(f"unknown mechanism {mechanism!r} (one of: {', '.join(MECHANISMS)})")
+    if scenario.market.mode not in MARKET_MODES:
+        raise MarketError(f"unknown market mode {scenario.market.mode!r} (one of: {', '.join(MARKET_MODES)})")
+    if scenario.market.mode == "poc":
+        from .pocclear import clear_poc
+
+        return clear_poc(scenario, mechanism, options)
     formulation = options.get("formulation", "paths")
     if formulation not in FORMULATIONS:
         raise MarketError(f"unknown formulation {formulation!r} (one of: {', '.join(FORMULATIONS)})")
@@ -115,14 +128,8 @@ def _clear(scenario, mechanism, options, formulation, engine, pool) -> MarketRes
     demand_pays = settle_demands(market, alloc, transfers, demand_pays)
     timings["payments_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
-    prices = arc_prices(solution)
-    links = []
-    for link in scenario.links:
-        arcs = [a for a in market.arcs if a.link == link.id]
-        if not arcs:
-            continue
-        busiest = max(arcs, key=lambda a: alloc.arc_load_kbps[a.index])
-        links.append(LinkAllocation(link.id, link.owner, alloc.arc_load_kbps[busiest.index], prices[busiest.index]))
+    links = link_allocations(scenario, market, alloc, arc_prices(solution))
+    notes = [*notes, *latency_notes(market)]
     zero = money(0)
     participants = tuple(
         ParticipantSettlement(p.name, p.role, *transfers.get(p.name, (zero, zero)), funded.get(p.name, zero))
@@ -131,5 +138,17 @@ def _clear(scenario, mechanism, options, formulation, engine, pool) -> MarketRes
     floors_cost = sum((p.funded for p in participants), Decimal(0))
     demands = tuple(DemandAllocation(d.id, d.src, d.dst, alloc.kbps[d.id], alloc.paths[d.id], demand_pays[d.id])
                     for d in market.demands)
-    return MarketResult(mechanism, money(alloc.welfare), demands, tuple(links), participants, money(balance),
+    return MarketResult(mechanism, money(alloc.welfare), demands, links, participants, money(balance),
                         tuple(notes), timings, money(floors_cost))
+
+
+def link_allocations(scenario: Scenario, market: Market, alloc, prices) -> tuple[LinkAllocation, ...]:
+    """Per offered link, the load and price of its more loaded direction."""
+    links = []
+    for link in scenario.links:
+        arcs = [a for a in market.arcs if a.link == link.id]
+        if not arcs:
+            continue
+        busiest = max(arcs, key=lambda a: alloc.arc_load_kbps[a.index])
+        links.append(LinkAllocation(link.id, link.owner, alloc.arc_load_kbps[busiest.index], prices[busiest.index]))
+    return tuple(links)

@@ -82,24 +82,25 @@ class Engine:
         if optimum.basis is not None:
             self.lp.set_basis_statuses(optimum.basis)
 
-    def welfare_without(self, group: list[str]) -> dict[str, tuple[float, bool]]:
+    def welfare_without(self, group: list[str], offers_only: bool = False) -> dict[str, tuple[float, bool]]:
         """Per participant of ``group``, in order, the optimal welfare without its
-        offers and demands, and whether the floors had to be relaxed for it
+        offers and demands (its offers alone with ``offers_only``: a reverse
+        auction, as the POC's), and whether the floors had to be relaxed for it
         (they cannot be met without it).  The columns the group generates are
         dropped at the end: the next group starts from the optimum again."""
         mark = self.lp.mark()
         try:
             out = {}
             for name in group:
-                welfare = self.lp.counterfactual_welfare(name)
+                welfare = self.lp.counterfactual_welfare(name, offers_only=offers_only)
                 out[name] = ((welfare, False) if welfare is not None else
-                             (self.lp.counterfactual_welfare(name, relax_floors=True), True))
+                             (self.lp.counterfactual_welfare(name, relax_floors=True, offers_only=offers_only), True))
             return out
         finally:
             self.lp.reset(mark)
 
 
-def in_process(optimum: Optimum) -> Counterfactuals:
+def in_process(optimum: Optimum, offers_only: bool = False) -> Counterfactuals:
     engine: list[Engine] = []
 
     def run(names: Iterable[str]) -> dict[str, tuple[float, bool]]:
@@ -107,7 +108,7 @@ def in_process(optimum: Optimum) -> Counterfactuals:
             engine.append(Engine(optimum))
         out = {}
         for group in groups(names):
-            out.update(engine[0].welfare_without(group))
+            out.update(engine[0].welfare_without(group, offers_only))
         return out
     return run
 

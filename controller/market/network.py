@@ -12,8 +12,9 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Mapping
 
 from topologies.errors import OpenIspError
 from topologies.model import Demand, Scenario
@@ -82,6 +83,28 @@ class Market:
     #: host -> guaranteed kbps across the demands it sends (the universal-service floor)
     host_floors: tuple[tuple[str, int], ...]
     access: tuple[AccessLimit, ...] = ()
+    #: Arcs a demand may use, when not all (POC mode, :mod:`.poc`): sets of arc
+    #: indices, and demand id -> its set's position here (a demand not named may use every arc).
+    arc_classes: tuple[frozenset[int], ...] = ()
+    demand_class: Mapping[str, int] = field(default_factory=dict)
+    #: POC mode: a demand no path it may use joins has no floor, and adds nothing to
+    #: its host's universal floor (in any market, a demand no path serves within its
+    #: ``max_latency_ms`` adds nothing to the universal floor)
+    drops_unroutable: bool = False
+    #: The demands left out of their hosts' universal floors (no path they may use
+    #: serves them); a counterfactual leaves them out too
+    floorless: frozenset[str] = frozenset()
+
+    @property
+    def constrained(self) -> bool:
+        """Are some demands' paths restricted (arc classes, latency bounds)?  The arc
+        formulation cannot express that; column generation prices it exactly."""
+        return bool(self.demand_class) or any(d.max_latency_ms is not None for d in self.demands)
+
+    def allowed_arcs(self, d: Demand) -> frozenset[int] | None:
+        """The arcs ``d`` may use, None for all of them."""
+        index = self.demand_class.get(d.id)
+        return None if index is None else self.arc_classes[index]
 
     def src_switch(self, d: Demand) -> str:
         return self.scenario.host[d.src].switch
@@ -91,9 +114,11 @@ class Market:
 
     def floors_left_without(self, participant: str) -> dict[str, int]:
         """The universal floors of hosts ``participant`` sent from, once its
-        demands are gone: no more than the other demands from there can carry."""
+        demands are gone: no more than the other demands from there can carry
+        (those in :attr:`floorless` carry nothing)."""
         hosts = {d.src for d in self.demands if d.buyer == participant}
-        return {h: min(f, sum(d.max_kbps for d in self.demands if d.src == h and d.buyer != participant))
+        return {h: min(f, sum(d.max_kbps for d in self.demands
+                              if d.src == h and d.buyer != participant and d.id not in self.floorless))
                 for h, f in self.host_floors if h in hosts}
 
 
@@ -110,14 +135,17 @@ def _tiers(offer) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
-def universal_floors(scenario: Scenario) -> tuple[tuple[str, int], ...]:
-    """Every host that sends something is guaranteed min(universal floor, what it asks for)."""
+def universal_floors(scenario: Scenario, demands=None, cut: frozenset[str] = frozenset()) -> tuple[tuple[str, int], ...]:
+    """Every host that sends something is guaranteed min(universal floor, what it asks for),
+    asking with ``demands`` (default the scenario's) but those in ``cut`` (no path
+    they may use can serve them)."""
     floor = scenario.market.universal_floor_kbps
     if floor <= 0:
         return ()
     asked: dict[str, int] = {}
-    for d in scenario.demands:
-        asked[d.src] = asked.get(d.src, 0) + d.max_kbps
+    for d in scenario.demands if demands is None else demands:
+        if d.id not in cut:
+            asked[d.src] = asked.get(d.src, 0) + d.max_kbps
     return tuple((h, min(floor, kbps)) for h, kbps in asked.items())
 
 
@@ -127,5 +155,14 @@ def market_from_scenario(scenario: Scenario) -> Market:
         link = scenario.link[offer.link]
         for tail, head in ((link.a, link.b), (link.b, link.a)):
             arcs.append(Arc(len(arcs), link.id, tail, head, offer.seller, _tiers(offer), link.latency_ms))
-    return Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario),
-                  access_limits(scenario, scenario.demands))
+    market = Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario),
+                    access_limits(scenario, scenario.demands))
+    if any(d.max_latency_ms is not None for d in scenario.demands):
+        # A host whose demand no path can serve within its bound is not guaranteed
+        # a rate through that demand (the market notes it; ``check`` warns).
+        from .pricing import unmeetable_bounds
+
+        cut = frozenset(unmeetable_bounds(market))
+        if cut:
+            market = replace(market, host_floors=universal_floors(scenario, cut=cut), floorless=cut)
+    return market

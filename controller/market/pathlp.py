@@ -47,10 +47,10 @@ from dataclasses import replace
 
 import numpy as np
 import highspy
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from .network import Market, MarketError
+from .pricing import RestrictedPricing, cheapest_graph, floors_without, walk
 from .wdp import EPSILON, INF, LpSolution, WelfareLP, _quiet_highs, basis_from_statuses, basis_statuses, changed_bounds
 
 REDUCED_COST_TOLERANCE = 1e-7  # per Mbps: HiGHS's own dual feasibility tolerance
@@ -117,6 +117,9 @@ class PathLP:
         self.d_floor_row = np.array([self.floor_row.get(d.src, -1) for d in nd], dtype=np.int64)
         self.d_up_row = np.array([self.access_row.get((d.src, "up"), -1) for d in nd], dtype=np.int64)
         self.d_down_row = np.array([self.access_row.get((d.dst, "down"), -1) for d in nd], dtype=np.int64)
+        self.restricted = RestrictedPricing(
+            len(self.switches), self.tail, self.head, [a.latency_ms for a in arcs], self.d_src, self.d_dst, nd,
+            market.demand_class, market.arc_classes) if market.constrained else None
         self.optimal_basis = None
         self._basis_cache: tuple | None = None  # (the optimal basis, its column and row statuses as lists)
         self._arc_lp: WelfareLP | None = None
@@ -143,9 +146,10 @@ class PathLP:
         self.col_worth.append(worth)
         return len(self.col_lo) - 1
 
-    def _add_path(self, d, arcs: tuple[int, ...], pure: bool = False) -> None:
+    def _add_path(self, d, arcs: tuple[int, ...], pure: bool = False, phase1: bool = False) -> None:
         """A path column; ``pure``: into the model without its tie-break cost
-        for now (while :meth:`_pure_prices` runs), recorded with it."""
+        for now (while :meth:`_pure_prices` runs), recorded with it; ``phase1``:
+        at no cost for now (while :meth:`_two_phase` looks for a feasible basis)."""
         rows = [*arcs, self.demand_row[d.id]]
         if d.src in self.floor_row:
             rows.append(self.floor_row[d.src])
@@ -154,8 +158,8 @@ class PathLP:
                 rows.append(self.access_row[key])
         cost = -float(d.value_per_mbps) + float(self.arc_cost[list(arcs)].sum())
         self._add(cost, 0.0, INF, rows, 1.0, float(d.value_per_mbps))
-        if pure:
-            self.h.changeColCost(self.n_cols - 1, -float(d.value_per_mbps))
+        if pure or phase1:
+            self.h.changeColCost(self.n_cols - 1, 0.0 if phase1 else -float(d.value_per_mbps))
         self._hop_cols.extend([len(self.paths)] * len(arcs))  # path -> arc incidence, for loads
         self._hop_arcs.extend(arcs)
         self.paths.append((d.id, arcs))
@@ -175,29 +179,36 @@ class PathLP:
             self._drop_columns(n_cols, n_hops)
         self._arc_lp = None
 
-    def solve(self, without: str | None = None, relax_floors: bool = False) -> LpSolution | None:
-        """Solve, optionally without one participant or with every floor relaxed;
-        None when the floors cannot all be met.  Bounds are restored afterwards;
-        the columns generated stay (see :meth:`reset`)."""
-        return self._solve(without, relax_floors, True)
+    def solve(self, without: str | None = None, relax_floors: bool = False,
+              offers_only: bool = False) -> LpSolution | None:
+        """Solve, optionally without one participant (its offers and demands, or its
+        offers alone with ``offers_only``) or with every floor relaxed; None when the
+        floors cannot all be met.  Bounds are restored afterwards; the columns
+        generated stay (see :meth:`reset`)."""
+        return self._solve(without, relax_floors, True, offers_only)
 
-    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False) -> float | None:
+    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False,
+                               offers_only: bool = False) -> float | None:
         """:meth:`solve`'s ``welfare`` alone, without building the solution (VCG asks for it per participant)."""
-        return self._solve(without, relax_floors, False)
+        return self._solve(without, relax_floors, False, offers_only)
 
-    def _solve(self, without, relax_floors, full: bool):
-        cols, rows, banned, gone = self._counterfactual_bounds(without, relax_floors)
+    def _solve(self, without, relax_floors, full: bool, offers_only: bool = False):
+        cols, rows, banned, gone = self._counterfactual_bounds(without, relax_floors, offers_only)
         with changed_bounds(self, cols, rows):
             if self.optimal_basis is not None:
                 self.h.setBasis(self._extended_basis())
             else:
                 self.h.clearSolver()  # a cold start, whatever was solved before
             found = self._generate_columns(banned, gone)
+            if found is None and self.market.constrained:  # restricted paths: no arc formulation
+                found = self._two_phase(banned, gone)
+                if found is None:
+                    return None
             self.fell_back = found is None
             if found is None:  # undecided here: the arc formulation decides
                 if self._arc_lp is None:
                     self._arc_lp = WelfareLP(self.market)
-                solution = self._arc_lp.solve(without, relax_floors)
+                solution = self._arc_lp.solve(without, relax_floors, offers_only)
                 return solution if full or solution is None else solution.welfare
             if not full:
                 return self._welfare(found[0])
@@ -263,7 +274,7 @@ class PathLP:
         basis.valid = True
         return basis
 
-    def _counterfactual_bounds(self, without, relax_floors):
+    def _counterfactual_bounds(self, without, relax_floors, offers_only=False):
         cols: dict[int, tuple[float, float]] = {}
         rows: dict[int, tuple[float, float]] = {}
         banned = np.zeros(len(self.market.arcs), dtype=bool)
@@ -275,12 +286,20 @@ class PathLP:
                     banned[a.index] = True
                     for col in self.y_cols[a.index]:
                         cols[col] = (0.0, 0.0)
-            for d in market.demands:
-                if d.buyer == without:
-                    rows[self.demand_row[d.id]] = (0.0, 0.0)
-                    gone.add(d.id)
-            for host, kbps in market.floors_left_without(without).items():
-                rows[self.floor_row[host]] = (kbps / 1000, INF)
+            if not offers_only:
+                for d in market.demands:
+                    if d.buyer == without:
+                        rows[self.demand_row[d.id]] = (0.0, 0.0)
+                        gone.add(d.id)
+                for host, kbps in market.floors_left_without(without).items():
+                    rows[self.floor_row[host]] = (kbps / 1000, INF)
+            changed = None
+            if self.restricted is not None and banned.any():
+                changed = floors_without(market, None if offers_only else without,
+                                         frozenset(np.flatnonzero(banned).tolist()))
+            if changed is not None:  # demands no path serves without it: their floors go (as in the market)
+                rows.update({self.demand_row[d]: (0.0, self.row_hi[self.demand_row[d]]) for d in changed[0] - gone})
+                rows.update({self.floor_row[h]: (kbps / 1000, INF) for h, kbps in changed[1].items()})
         if relax_floors:
             for d in market.demands:
                 row = self.demand_row[d.id]
@@ -289,53 +308,80 @@ class PathLP:
                 rows[row] = (0.0, INF)
         return cols, rows, banned, gone
 
-    def _generate_columns(self, banned: np.ndarray, gone: set[str],
-                          pure: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    def _generate_columns(self, banned: np.ndarray, gone: set[str], pure: bool = False,
+                          phase1: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+        """Solve the master and add improving paths until none improves.  ``pure``:
+        without the tie-break; ``phase1``: the columns are worth nothing and only
+        the artificials cost (see :meth:`_two_phase`)."""
         n = len(self.switches)
         wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
         sources = np.unique(self.d_src[wanted])
         row_of_source = np.full(n, -1, dtype=np.int64)
         row_of_source[sources] = np.arange(len(sources))
         open_arcs = np.flatnonzero(~banned)
+        value = np.zeros(len(self.d_value)) if phase1 else self.d_value
         for _ in range(MAX_ROUNDS):
             self.h.run()
             if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
             duals = np.asarray(self.h.getSolution().row_dual)
-            weight = (0.0 if pure else self.arc_cost) - duals[:len(self.market.arcs)]
+            weight = (0.0 if pure or phase1 else self.arc_cost) - duals[:len(self.market.arcs)]
             weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
             # Parallel arcs: pricing needs only the cheapest of each (tail, head).
-            by_weight = open_arcs[np.argsort(weight[open_arcs], kind="stable")]
-            _, first = np.unique(self.tail[by_weight] * n + self.head[by_weight], return_index=True)
-            chosen = by_weight[first]
-            graph = csr_matrix((weight[chosen], (self.tail[chosen], self.head[chosen])), shape=(n, n))
-            arc_of = dict(zip(zip(self.tail[chosen].tolist(), self.head[chosen].tolist()), chosen.tolist()))
+            graph, arc_of = cheapest_graph(weight, open_arcs, self.tail, self.head, n)
             src_rows = row_of_source[self.d_src]
             if len(sources):
                 dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
                 shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
             else:  # nobody left to route
                 shortest = np.full(len(self.network_demands), np.inf)
-            reduced = -self.d_value + shortest - duals[self.d_row]
+            reduced = -value + shortest - duals[self.d_row]
             for rows in (self.d_floor_row, self.d_up_row, self.d_down_row):
                 reduced -= np.where(rows >= 0, duals[np.maximum(rows, 0)], 0.0)
+            restricted = self.restricted.round(weight, banned) if self.restricted is not None else None
             added = 0
-            for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE):
-                s, node, hops = int(self.d_src[i]), int(self.d_dst[i]), []
-                while node != s:
-                    prev = int(pred[src_rows[i], node])
-                    hops.append(arc_of[(prev, node)])
-                    node = prev
-                d, path = self.network_demands[i], tuple(reversed(hops))
+            for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE).tolist():
+                path = walk(pred[src_rows[i]], int(self.d_src[i]), int(self.d_dst[i]), arc_of)
+                if restricted is not None and self.restricted.restricted[i]:
+                    # what the path may cost and still improve welfare
+                    budget = float(shortest[i] - reduced[i]) - REDUCED_COST_TOLERANCE
+                    path = restricted.path(i, path, budget)
+                    if path is None:
+                        continue
+                d = self.network_demands[i]
                 if (d.id, path) not in self.known:
-                    self._add_path(d, path, pure)
+                    self._add_path(d, path, pure, phase1)
                     added += 1
             if not added:
                 values = np.asarray(self.h.getSolution().col_value)
-                if any(values[c] > 1e-9 for c in self.artificials):
+                if not phase1 and any(values[c] > 1e-9 for c in self.artificials):
                     return None  # floors unmet by the paths found: maybe infeasible
                 return values, duals
         raise MarketError(f"column generation did not converge in {MAX_ROUNDS} rounds")
+
+    def _two_phase(self, banned: np.ndarray, gone: set[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The fallback of a restricted market (the arc formulation cannot restrict
+        paths): phase 1 minimises the artificial columns alone, generating paths;
+        if they cannot reach zero, the floors cannot be met (None).  Phase 2 then
+        fixes them at zero and optimises from that feasible basis."""
+        every = np.arange(self.n_cols, dtype=np.int32)
+        costs = np.zeros(self.n_cols)
+        costs[self.artificials] = 1.0
+        self.h.changeColsCost(len(every), every, costs)
+        try:
+            found = self._generate_columns(banned, gone, phase1=True)
+        finally:
+            every = np.arange(self.n_cols, dtype=np.int32)
+            self.h.changeColsCost(len(every), every, np.asarray(self.col_cost))
+        if found is None or sum(found[0][c] for c in self.artificials) > 1e-9:
+            return None
+        for c in self.artificials:
+            self.h.changeColBounds(c, 0.0, 0.0)
+        try:
+            return self._generate_columns(banned, gone)
+        finally:
+            for c in self.artificials:
+                self.h.changeColBounds(c, self.col_lo[c], self.col_hi[c])
 
     def _solution(self, values: np.ndarray, duals: np.ndarray) -> LpSolution:
         n_arcs = len(self.market.arcs)

@@ -48,6 +48,48 @@ class ParticipantSettlement:
 
 
 @dataclass(frozen=True)
+class InvoiceLine:
+    """One payment of the hierarchical invoices of POC mode: ``payer`` pays ``payee``."""
+
+    payer: str
+    payee: str
+    amount: Decimal
+    item: str  # what for, in words
+
+
+#: The payer of what the universal-service fund pays (no participant has this name: it has a space).
+FUND = "universal-service fund"
+
+
+@dataclass(frozen=True)
+class PocAccount:
+    """The public option's books for one epoch (POC mode)."""
+
+    name: str
+    mechanism: str                                # how it paid the backbone owners
+    fee_rule: str                                 # "usage" or "attachment" (docs/poc.md)
+    cost: Decimal                                 # what it paid the backbone owners; its fees add up to it
+    asks: Decimal                                 # the owners' asks for what it leased
+    fee_per_mbps: Decimal                         # per Mbps of use (or of attachment), before rounding to each fee
+    rounding: Decimal                             # its fees less its cost: each fee is rounded on its own
+    fees: tuple[tuple[str, Decimal], ...]         # access provider -> its fee
+    basis_kbps: tuple[tuple[str, int], ...]       # access provider -> what its fee is reckoned on
+    tariffs: tuple[tuple[str, Decimal], ...]      # access provider -> what it charged per Mbps (at cost: the rate found)
+
+    @property
+    def deficit(self) -> Decimal:
+        """What the rule paid above the asks (VCG's information rent), covered by the fees."""
+        return self.cost - self.asks
+
+    def to_json_dict(self) -> dict:
+        return {"name": self.name, "mechanism": self.mechanism, "fee_rule": self.fee_rule, "cost": str(self.cost),
+                "asks": str(self.asks), "deficit": str(self.deficit), "fee_per_mbps": str(self.fee_per_mbps),
+                "rounding": str(self.rounding),
+                "fees": {m: str(f) for m, f in self.fees}, "basis_kbps": dict(self.basis_kbps),
+                "tariffs": {m: str(t) for m, t in self.tariffs}}
+
+
+@dataclass(frozen=True)
 class MarketResult:
     mechanism: str
     welfare: Decimal
@@ -60,6 +102,10 @@ class MarketResult:
     #: what the universal-service fund paid to keep every participant whole
     #: (floors); already in ``budget_balance``, which it makes more negative
     floors_cost: Decimal = Decimal(0)
+    #: ``open`` or ``poc``; POC mode adds who pays whom, and the POC's books
+    mode: str = "open"
+    invoices: tuple[InvoiceLine, ...] = ()
+    poc: PocAccount | None = None
 
     @property
     def collected(self) -> Decimal:
@@ -77,7 +123,7 @@ class MarketResult:
 
     def to_json_dict(self) -> dict:
         """The JSON of ``openisp auction --json`` (decimals as strings)."""
-        return {
+        out = {
             "mechanism": self.mechanism,
             "welfare": float(self.welfare),
             "demands": [{"id": d.demand_id, "src": d.src, "dst": d.dst, "allocated_kbps": d.allocated_kbps,
@@ -90,3 +136,8 @@ class MarketResult:
             "budget_balance": str(self.budget_balance),
             "floors_cost": str(self.floors_cost),
         }
+        if self.mode != "open":
+            out.update(mode=self.mode, poc=self.poc.to_json_dict() if self.poc else None,
+                       invoices=[{"payer": i.payer, "payee": i.payee, "amount": str(i.amount), "for": i.item}
+                                 for i in self.invoices])
+        return out

@@ -147,6 +147,9 @@ class WelfareLP:
     """The LP of one market, solvable again with participants taken out."""
 
     def __init__(self, market: Market):
+        if market.constrained:
+            raise MarketError("the arc formulation cannot restrict a demand's paths (max_latency_ms, POC mode): "
+                              "use the path formulation (the default)")
         self.market = market
         arcs, demands = market.arcs, market.demands
         switches = [s.name for s in market.scenario.switches]
@@ -221,9 +224,10 @@ class WelfareLP:
     def basis_statuses(self):
         return basis_statuses(self.optimal_basis)
 
-    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False) -> float | None:
+    def counterfactual_welfare(self, without: str | None = None, relax_floors: bool = False,
+                               offers_only: bool = False) -> float | None:
         """:meth:`solve`'s ``welfare`` alone (as :meth:`PathLP.counterfactual_welfare`)."""
-        solution = self.solve(without, relax_floors)
+        solution = self.solve(without, relax_floors, offers_only)
         return None if solution is None else solution.welfare
 
     def mark(self) -> None:
@@ -252,14 +256,16 @@ class WelfareLP:
         lp.a_matrix_.value_ = np.array([e[2] for e in entries])
         return lp
 
-    def solve(self, without: str | None = None, relax_floors: bool = False) -> LpSolution | None:
-        """Solve, optionally without one participant's offers and demands, or with
-        every floor relaxed.  Returns None when the floors cannot all be met.
+    def solve(self, without: str | None = None, relax_floors: bool = False,
+              offers_only: bool = False) -> LpSolution | None:
+        """Solve, optionally without one participant's offers and demands (its offers
+        alone with ``offers_only``), or with every floor relaxed.  Returns None when
+        the floors cannot all be met.
         The model's bounds are restored afterwards; every solve starts from the
         optimal basis once there is one (a cold start before), so what it
         returns does not depend on what was solved before.
         """
-        cols, rows = self._counterfactual_bounds(without, relax_floors)
+        cols, rows = self._counterfactual_bounds(without, relax_floors, offers_only)
         with changed_bounds(self, cols, rows):
             if self.optimal_basis is not None:
                 self.h.setBasis(self.optimal_basis)
@@ -281,7 +287,7 @@ class WelfareLP:
             duals = pure_duals(self.h, f_cols, np.zeros(len(f_cols)), self.col_cost[f_cols])
             return solution if duals is None else replace(solution, **self._prices(duals))
 
-    def _counterfactual_bounds(self, without, relax_floors):
+    def _counterfactual_bounds(self, without, relax_floors, offers_only=False):
         cols: dict[int, tuple[float, float]] = {}
         rows: dict[int, tuple[float, float]] = {}
         market = self.market
@@ -290,6 +296,7 @@ class WelfareLP:
                 if a.seller == without:
                     for col in self.y_cols[a.index]:
                         cols[col] = (0.0, 0.0)
+        if without is not None and not offers_only:
             for d in market.demands:
                 if d.buyer == without:
                     cols[self.x_col[d.id]] = (0.0, 0.0)

@@ -378,3 +378,29 @@ def test_a_refused_message_is_reported_with_the_switch_and_the_error():
     c = core()
     assert c.error(0x1F, 1, 2, now=0) == {}
     assert c.status.snapshot()["errors"] == ["switch 0x1f refused a message: type=1 code=2"]
+
+
+def test_a_move_cut_short_by_a_crash_leaves_nothing_that_blocks_the_next_one():
+    """Killed after it sent the next epoch's meters and groups but before the flows: the
+    switch keeps those strays; the successor reconciles, and its own move to that epoch
+    clears their ids before adding (else the switch refuses: meter exists)."""
+    from controller.fakeoftable import FakeOFTable
+
+    from .fakeworld import apply
+
+    first = core(epoch_s=10)
+    table = FakeOFTable(WEST)
+    apply(table, up(first, WEST))
+    held = held_by(first, WEST)
+    move = first.tick(now=10)[WEST]
+    made = move[:next(i for i, op in enumerate(move) if isinstance(op, o.AddFlow))]
+    assert any(isinstance(op, o.AddMeter) for op in made) and any(isinstance(op, o.AddGroup) for op in made)
+    apply(table, made)  # ... and the controller dies
+    second = core(epoch_s=10)
+    apply(table, up(second, WEST, held))
+    apply(table, second.tick(now=10)[WEST])
+    plan = second.current.rules.for_switch(WEST)
+    assert set(table.meters) == {m.meter_id for m in plan.meters}
+    assert set(table.groups) == {g.group_id for g in plan.groups}
+    assert len(table.flows) == len(plan.flows)
+    assert second.tick(now=20)[WEST]  # and the move after is a plain one

@@ -28,8 +28,13 @@ def _tiers(offer):
     return out
 
 
-def optimum(s) -> float | None:
-    """The optimal welfare (value served minus asks sold), or None when the floors cannot be met."""
+def optimum(s, allowed=None, poc: bool = False) -> float | None:
+    """The optimal welfare (value served minus asks sold), or None when the floors cannot be met.
+
+    Only paths within a demand's ``max_latency_ms`` count, and, when ``allowed`` is
+    given, only those ``allowed(demand, link ids)`` accepts.  A bounded demand with
+    no such path adds nothing to its host's universal floor; with ``poc`` no demand
+    without a path does, and its own floor is dropped too (as POC mode does)."""
     g = nx.MultiGraph()
     g.add_nodes_from(sw.name for sw in s.switches)
     offered = {o.link: o for o in s.offers}
@@ -44,7 +49,18 @@ def optimum(s) -> float | None:
             continue
         for nodes in nx.all_simple_paths(g, src, dst):
             for keys in itertools.product(*[list(g[u][v]) for u, v in zip(nodes, nodes[1:])]):
+                if d.max_latency_ms is not None and sum(s.link[k].latency_ms for k in keys) > d.max_latency_ms + 1e-9:
+                    continue
+                if allowed is not None and not allowed(d, frozenset(keys)):
+                    continue
                 paths.append((d, tuple(zip(keys, nodes))))
+    routed = {d.id for d, _ in paths}
+    cut = {d.id for d in s.demands if d.id not in routed and (poc or d.max_latency_ms is not None)}
+    if poc:
+        from dataclasses import replace
+
+        s = replace(s, demands=tuple(replace(d, floor_kbps=0) if d.id in cut else d for d in s.demands))
+        paths = [(next(x for x in s.demands if x.id == d.id), hops) for d, hops in paths]
     arcs = [(link, tail) for link in offered for tail in (s.link[link].a, s.link[link].b)]
     tiers = [(arc, cap, ask) for arc in arcs for cap, ask in _tiers(offered[arc[0]])]
     n_f, n_y = len(paths), len(tiers)
@@ -68,7 +84,7 @@ def optimum(s) -> float | None:
         for end in ("src", "dst"):  # what a host sends, and what it receives, fit its access link
             rows.append(row(lambda d, hops: 1.0 if getattr(d, end) == h.name else 0.0))
             rhs.append(h.access_kbps / 1000)
-        asked = sum(d.max_kbps for d in s.demands if d.src == h.name)
+        asked = sum(d.max_kbps for d in s.demands if d.src == h.name and d.id not in cut)
         if universal and asked:  # the universal floor of a sending host
             rows.append(row(lambda d, hops: -1.0 if d.src == h.name else 0.0))
             rhs.append(-min(universal, asked) / 1000)
@@ -82,10 +98,12 @@ def optimum(s) -> float | None:
 
 
 @st.composite
-def markets(draw, floors: bool = True):
+def markets(draw, floors: bool = True, latency: bool = False):
     """Random markets of 2-4 switches that tend to trade: cheap asks, values
     mostly above them; now and then price tiers, two buyers sending from one
-    host, pairs on one switch, demand floors and a universal floor."""
+    host, pairs on one switch, demand floors and a universal floor.  With
+    ``latency``: links of 1 to 20 ms, and most demands bound their paths'
+    latency (some bounds no path meets)."""
     n = draw(st.integers(2, 4))
     switches = SWITCHES[:n]
     hosts_on = {f"h{sw}": sw for sw in switches}
@@ -111,7 +129,11 @@ def markets(draw, floors: bool = True):
         demands.append((f"d{i}", src, dst, top, str(value), floor, buyer))
     access = {h: draw(st.sampled_from([1000, 3000, 100_000, 100_000])) for h in hosts}
     universal = draw(st.sampled_from([0, 0, 0, 300, 1000])) if floors else 0
-    return build(switches, links, demands, floor_kbps=universal, hosts_on=hosts_on, access_kbps=access)
+    lat = {l[0]: float(draw(st.sampled_from([1, 2, 5, 10, 20]))) for l in links} if latency else None
+    bounds = {d[0]: b for d in demands if (b := draw(st.sampled_from([None, 3.0, 6.0, 12.0, 25.0]))) is not None} \
+        if latency else None
+    return build(switches, links, demands, floor_kbps=universal, hosts_on=hosts_on, access_kbps=access,
+                 latency=lat, bounds=bounds)
 
 
 def without(s, name):

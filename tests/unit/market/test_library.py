@@ -1,12 +1,18 @@
-"""Every library scenario clears under every mechanism (the large one has its benchmark)."""
+"""Every library scenario clears under every mechanism, in the mode it declares and in
+POC mode under either fee rule, whose invoices balance through the chain (customer ->
+access provider -> POC -> backbone owners; the large one has its benchmark, and one POC
+clearing)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from controller.market import clear_market
 from topologies.loader import load_scenario
+
+from .pocworlds import check_books
 
 SMALL = sorted(str(p) for p in [Path("topologies/default.yaml"), *Path("topologies/library").glob("*.yaml")]
                if p.name != "large.yaml")
@@ -22,9 +28,9 @@ def test_library_scenario_clears(path, mechanism):
     for d in r.demands:
         assert d.allocated_kbps >= s.demand[d.demand_id].floor_kbps
     assert r.budget_balance == r.collected - r.paid_out
-    if mechanism == "lmp":  # balanced but for what the fund pays for the floors
+    if mechanism == "lmp" or s.market.mode == "poc":  # balanced but for what the fund pays for the floors
         assert r.budget_balance == -r.floors_cost
-    if mechanism == "pay-as-bid":
+    elif mechanism == "pay-as-bid":
         assert r.budget_balance == r.welfare and r.floors_cost == 0
     for p in r.participants:
         assert p.funded >= 0 and (p.funded == 0 or s.market.universal_floor_kbps or any(d.floor_kbps for d in s.demands))
@@ -40,3 +46,42 @@ def test_community_neighbours_buy_the_rooftop_link():
     r = clear_market(load_scenario("topologies/library/community.yaml"), "vcg")
     assert r.demand("fred-gail").paths[0].links == ("mesh",)
     assert r.participant("dana").receives > 0
+
+
+def in_poc_mode(s, fee=None):
+    """``s`` in POC mode, with its own terms but for the fee rule when given."""
+    poc = s.market.poc if fee is None else replace(s.market.poc, fee=fee)
+    return replace(s, market=replace(s.market, mode="poc", poc=poc))
+
+
+@pytest.mark.parametrize("path", SMALL)
+@pytest.mark.parametrize("mechanism", ["vcg", "lmp", "pay-as-bid"])
+@pytest.mark.parametrize("fee", ["usage", "attachment"])
+def test_library_scenario_clears_in_poc_mode_and_its_invoices_balance(path, mechanism, fee):
+    s = in_poc_mode(load_scenario(path), fee)
+    r = clear_market(s, mechanism)
+    check_books(s, r)
+    assert r.mode == "poc" and r.poc.mechanism == mechanism
+    for d in r.demands:
+        assert d.allocated_kbps >= s.demand[d.demand_id].floor_kbps or any(d.demand_id in n for n in r.notes)
+    if "closedloop" in path:  # no backbone: the POC has no core to lease, and last miles no other way
+        assert r.welfare == 0 and r.poc.cost == 0
+    else:
+        assert r.welfare > 0
+
+
+def test_the_large_world_clears_in_poc_mode():
+    s = in_poc_mode(load_scenario("topologies/library/large.yaml"))
+    r = clear_market(s, "lmp")
+    check_books(s, r)
+    assert sum(1 for d in r.demands if d.allocated_kbps) > 500
+
+
+def test_poc_world_routes_the_game_over_the_quick_core_and_ann_does_not_buy():
+    s = load_scenario("topologies/library/poc.yaml")
+    r = clear_market(s)
+    assert r.mode == "poc"
+    assert r.demand("game").paths[0].switches == ("al1", "nb-w", "nb-e", "ga1")  # 14 ms; the southern core takes 29
+    assert r.demand("ann-gus").allocated_kbps == 100  # her universal floor only: 0.50 is below alpha's 0.70
+    assert r.participant("ann").funded > 0
+    assert clear_market(replace(s, market=replace(s.market, mode="open"))).demand("ann-gus").allocated_kbps == 2000
