@@ -118,6 +118,14 @@ def compare_mechanisms(scenario: Scenario, mechanisms=MECHANISMS, probe: int | N
 HEADER = ("mechanism", "welfare", "collected", "paid out", "balance", "floors' cost", "misreport gain")
 
 
+def header(scenario: Scenario) -> tuple[str, ...]:
+    """:data:`HEADER`; in POC mode the fund also pays at-cost tariffs above a customer's
+    value, floor or not, and its column says so."""
+    if scenario.market.mode != "poc":
+        return HEADER
+    return tuple("fund's top-ups (floors, tariffs above value)" if h == "floors' cost" else h for h in HEADER)
+
+
 def _cells(r: Summary) -> tuple[str, ...]:
     balance = "0 (balanced)" if r.balance == 0 else f"{r.balance} ({'surplus' if r.balance > 0 else 'deficit'})"
     gain = f"{r.probe_gain} ({r.probe_by})" if r.probe_by else f"{r.probe_gain}"
@@ -126,12 +134,13 @@ def _cells(r: Summary) -> tuple[str, ...]:
 
 def render_comparison(scenario: Scenario, rows: list[Summary]) -> str:
     """The text table of ``openisp auction SCENARIO --mechanism all``."""
-    cells = [HEADER, *(_cells(r) for r in rows)]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
+    head = header(scenario)
+    cells = [head, *(_cells(r) for r in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     probed = rows[0].probed if rows else 0
     lines = [f"{scenario.name}: the payment rules side by side (money per epoch)", "",
-             fmt.format(*HEADER), fmt.format(*("-" * w for w in widths)), *(fmt.format(*c) for c in cells[1:]), "",
+             fmt.format(*head), fmt.format(*("-" * w for w in widths)), *(fmt.format(*c) for c in cells[1:]), "",
              f"misreport gain: the most a participant gained by reporting its values and asks times "
              f"{', '.join(map(str, FACTORS))} ({probed} participants probed per rule)"]
     return "\n".join(lines)
@@ -140,7 +149,7 @@ def render_comparison(scenario: Scenario, rows: list[Summary]) -> str:
 def markdown(scenario: Scenario, rows: list[Summary]) -> str:
     cells = [_cells(r) for r in rows]
     lines = [f"`{scenario.source}` ({len(scenario.demands)} demands, {rows[0].probed if rows else 0} participants probed)", "",
-             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+             "| " + " | ".join(header(scenario)) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(c) + " |" for c in cells]
     return "\n".join(lines)
 

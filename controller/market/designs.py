@@ -7,12 +7,14 @@ protocol) and the public option for the core (the paper's), same offers, same bi
     .venv/bin/python -m controller.market.designs --markdown topologies/default.yaml topologies/library/*.yaml
 
 Per design: welfare; the demands served; what each class of participant pays and
-receives; the POC's fees (its cost: it breaks even) and its deficit (what it paid
-the backbone owners above their asks, covered by the fees); the balance left to
-the market operator (the open market's VCG deficit) or to the universal-service
-fund; and the backbone capacity the traffic uses, and how much of it carries
-traffic between neighbours (hosts of one access provider, or of two joined by a
-direct link), read from the paths.
+receives; the POC's cost (its leases), the fees it collects (its cost, give or take
+the rounding of each fee: it breaks even) and its deficit (what it paid the backbone
+owners above their asks, covered by the fees); the balance left to the market
+operator (the open market's VCG deficit) or to the universal-service fund, and
+what the fund paid (for floors; in POC mode also for tariffs above the value a
+customer is served); and the backbone capacity the traffic uses, and how much of
+it carries traffic between neighbours (hosts of one access provider, or of two
+joined by a direct link), read from the paths.
 
 >>> from topologies.loader import load_scenario
 >>> rows = compare_designs(load_scenario("topologies/library/local-first.yaml"), "lmp")
@@ -33,12 +35,15 @@ from topologies.units import format_rate
 from .clearing import clear_market
 from .poc import neighbours, poc_world
 from .pocbooks import through_core
-from .result import MarketResult
+from .result import MarketResult, money
 
 ROLES = ("customer", "last_mile", "content", "community", "backbone", "poc")
 ROLE_NAMES = {"customer": "customers", "last_mile": "last miles", "content": "content providers",
               "community": "community members", "backbone": "backbone owners", "poc": "the POC"}
 ZERO = Decimal(0)
+#: What the universal-service fund paid: in the open market only for floors; in POC mode
+#: also for at-cost tariffs above the value a customer is served, floor or not.
+FUND_ROW = "fund's top-ups (floors; POC: and tariffs above value)"
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,33 @@ class DesignSummary:
     served: int                                      # demands allocated something
     served_kbps: int
     by_role: tuple[tuple[str, Decimal, Decimal], ...]  # role -> (pays, receives), roles present only
-    poc_fees: Decimal                                # what the POC collects (its cost: it breaks even)
+    poc_cost: Decimal                                # what the POC paid the backbone owners
+    poc_fees: Decimal                                # what it collects in fees: its cost give or take their rounding
     poc_deficit: Decimal                             # what it paid above the owners' asks (in its fees)
     balance: Decimal                                 # collected - paid out: the operator's or the fund's share
-    floors_cost: Decimal
+    floors_cost: Decimal                             # what the fund paid: floors (POC: and tariffs above value)
     backbone_kbps: int                               # backbone owners' link capacity used, summed over links
     neighbour_backbone_kbps: int                     # ... by traffic between neighbours
     neighbour_through_kbps: int                      # neighbours' traffic through a backbone switch or link
     allocated: tuple[tuple[str, int], ...]           # demand -> kbps
     seconds: float
+
+    def to_json_dict(self) -> dict:
+        """The JSON of ``openisp auction --mode all --json``, in the convention of
+        :meth:`.result.MarketResult.to_json_dict`: welfare a number, the other money
+        exact decimals as strings, rates whole kbps, lists as lists."""
+        out: dict = {}
+        for key, value in vars(self).items():
+            if key == "by_role":
+                value = [{"role": role, "pays": str(pays), "receives": str(receives)} for role, pays, receives in value]
+            elif key == "allocated":
+                value = [{"id": demand, "allocated_kbps": kbps} for demand, kbps in value]
+            elif key == "welfare":
+                value = float(value)
+            elif isinstance(value, Decimal):
+                value = str(value)
+            out[key] = value
+        return out
 
 
 def summarise(scenario: Scenario, result: MarketResult, seconds: float = 0.0) -> DesignSummary:
@@ -78,8 +101,9 @@ def summarise(scenario: Scenario, result: MarketResult, seconds: float = 0.0) ->
     return DesignSummary(
         result.mode, result.mechanism, result.welfare, sum(1 for d in result.demands if d.allocated_kbps),
         sum(d.allocated_kbps for d in result.demands),
-        tuple((r, *roles[r]) for r in ROLES if r in roles), account.cost if account else ZERO,
-        account.deficit if account else ZERO, result.budget_balance, result.floors_cost, backbone, neighbour,
+        tuple((r, *roles[r]) for r in ROLES if r in roles), account.cost if account else money(0),
+        money(sum((fee for _, fee in account.fees), ZERO)) if account else money(0),
+        account.deficit if account else money(0), result.budget_balance, result.floors_cost, backbone, neighbour,
         neighbour_through, tuple((d.demand_id, d.allocated_kbps) for d in result.demands), seconds)
 
 
@@ -114,10 +138,11 @@ def table(scenario: Scenario, rows: list[DesignSummary]) -> list[tuple[str, ...]
             found = next((x for x in r.by_role if x[0] == role), None)
             cells.append("-" if found is None else f"{found[1]} / {found[2]}")
         out.append((f"{ROLE_NAMES[role]} pay / receive", *cells))
-    out += [("POC's fees (its cost)", *(str(r.poc_fees) if r.mode == "poc" else "-" for r in rows)),
+    out += [("POC's cost (its leases)", *(str(r.poc_cost) if r.mode == "poc" else "-" for r in rows)),
+            ("POC's fees collected", *(str(r.poc_fees) if r.mode == "poc" else "-" for r in rows)),
             ("POC's deficit (in its fees)", *(str(r.poc_deficit) if r.mode == "poc" else "-" for r in rows)),
             ("balance (operator, fund)", *(_balance(r.balance) for r in rows)),
-            ("floors' cost (fund)", *(str(r.floors_cost) for r in rows)),
+            (FUND_ROW, *(str(r.floors_cost) for r in rows)),
             ("backbone capacity used", *(_rate(r.backbone_kbps) for r in rows)),
             ("... by neighbours' traffic", *(_rate(r.neighbour_backbone_kbps) for r in rows)),
             ("neighbours' traffic through the backbone", *(_rate(r.neighbour_through_kbps) for r in rows))]

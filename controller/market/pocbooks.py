@@ -14,21 +14,29 @@ Each entity pays for what it receives, down a chain:
     the demands bought through it (its customers', or its own) that pass
     through the core (a switch or a link of it).  The POC's cost is the capacity it leases to carry those demands, so
     those who use the core pay for it, down the same chain as the money (the
-    buyer, its provider, the POC), and traffic kept local pays nothing;
+    buyer, its provider, the POC), and traffic kept local pays no fee (at
+    cost its buyers still share their provider's fee, see below);
   - ``attachment``: in proportion to the capacity of each provider's links to
     the core, used or not (a port fee: predictable, but idle ports pay and
     heavy users of small ports ride cheap);
 
+* a demand that crosses another access provider's links (into that provider's
+  hosts, or out of them) pays it their asks: the provider the demand is bought
+  through pays **carriage** to the owner, rounded up to the micro-unit, so no
+  provider carries others' traffic below its asks;
 * the access providers charge their customers a tariff per Mbps served
   (``market.poc.tariff``, per provider ``tariffs``): a fixed price, or
-  ``at_cost``: the provider's fee plus the asks of its own links it used, per
-  Mbps its customers are served (one price for all of them, as a flat tariff).  No customer pays more than the value it is
-  served: the universal-service fund pays the rest (``floors_cost``), as in the
-  open market.
+  ``at_cost``: the provider's fee, plus the asks of its own links its buyers'
+  demands used, plus the carriage it paid, per Mbps its customers are served (one
+  price for all of them, as a flat tariff; each share rounded up, so the
+  provider recovers at least all that).  No customer pays more than the value it is
+  served: the universal-service fund pays the rest (``floors_cost``: in POC mode
+  also tariffs above value, where no floor is involved).
 
 So what customers pay, plus what the fund pays, equals what the backbone owners
-receive plus the access providers' margins (tariffs less fees); the POC nets
-zero but for its rounding.  Money is exact (``Decimal``), rounded once per line.
+receive plus the access providers' margins (tariffs and carriage received less
+fees and carriage paid); the POC nets zero but for its rounding.  Money is exact
+(``Decimal``), rounded once per line.
 """
 from __future__ import annotations
 
@@ -37,7 +45,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from topologies.model import AT_COST, Scenario
 
-from .allocation import Allocation
+from .allocation import Allocation, arc_cost
 from .network import Market
 from .payments import settle_demands
 from .poc import PocWorld, tariff_provider
@@ -76,6 +84,41 @@ def fee_basis(s: Scenario, w: PocWorld, alloc: Allocation, rule: str) -> dict[st
     return basis
 
 
+def carriage_asks(s: Scenario, w: PocWorld, market: Market,
+                  alloc: Allocation) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """Per (member a demand is bought through, owner of a link outside the core it crosses),
+    the kbps the owner's links carry for the member's demands (summed over links and
+    directions, as in a lease line) and their exact asks: each arc's asks shared among
+    the demands on it by kbps.  ``(m, m)`` is a member's own links for its own buyers;
+    the core's links are the POC's leases, not here.
+
+    >>> from topologies.loader import load_scenario
+    >>> from controller.market import clear_market
+    >>> from dataclasses import replace
+    >>> s = load_scenario("topologies/library/timeline.yaml")
+    >>> r = clear_market(replace(s, market=replace(s.market, mode="poc")))
+    >>> [(i.payer, i.payee, str(i.amount)) for i in r.invoices if i.item.startswith("carriage")]
+    [('westnet', 'eastnet', '0.060000')]
+    """
+    arc_of = {(a.link, a.tail): a for a in market.arcs}
+    loads: dict[int, dict[str, int]] = {}
+    for d in market.demands:
+        member = tariff_provider(w, s, d) or d.buyer
+        for p in alloc.paths.get(d.id, ()):
+            for link, tail in zip(p.links, p.switches):
+                if link not in w.core_links:
+                    mine = loads.setdefault(arc_of[(link, tail)].index, {})
+                    mine[member] = mine.get(member, 0) + p.kbps
+    out: dict[tuple[str, str], tuple[int, Decimal]] = {}
+    for i, by_member in loads.items():
+        arc, total = market.arcs[i], alloc.arc_load_kbps[i]
+        asks = arc_cost(arc, total)
+        for member, kbps in by_member.items():
+            had_kbps, had = out.get((member, arc.seller), (0, ZERO))
+            out[(member, arc.seller)] = (had_kbps + kbps, had + asks * kbps / total)
+    return out
+
+
 def break_even_fees(cost: Decimal, basis: dict[str, int], members) -> tuple[dict[str, Decimal], Decimal, list[str]]:
     """``cost`` shared in proportion to ``basis``, and the price per Mbps.  Each fee is
     its exact share rounded to the micro-unit on its own, so equal bases pay equal
@@ -102,6 +145,10 @@ def poc_books(s: Scenario, w: PocWorld, market: Market, alloc: Allocation, recei
     asks = sum((money(alloc.cost.get(b, ZERO)) for b in receipts), ZERO)
     basis = fee_basis(s, w, alloc, terms.fee)
     fees, fee_price, notes = break_even_fees(cost, basis, w.members)
+    # Carriage: the asks of another provider's links a member's demands crossed, rounded up.
+    carried = carriage_asks(s, w, market, alloc)
+    carriage = {pair: asks.quantize(MONEY, rounding=ROUND_CEILING) for pair, (_, asks) in carried.items()
+                if pair[0] != pair[1]}
     # Tariffs: per demand what its buyer owes its access provider.
     owed: dict[str, Decimal] = {}
     by_provider: dict[str, list] = {}
@@ -113,10 +160,11 @@ def poc_books(s: Scenario, w: PocWorld, market: Market, alloc: Allocation, recei
     for m, mine in by_provider.items():
         tariff = terms.tariff_of(m)
         served = sum(alloc.kbps[d.id] for d in mine)
-        if tariff == AT_COST:  # one price for all its customers: its costs per Mbps served
-            due = fees.get(m, ZERO) + money(alloc.cost.get(m, ZERO))
+        if tariff == AT_COST:  # one price for all its customers: its costs per Mbps served, shares rounded up
+            due = (fees.get(m, ZERO) + carried.get((m, m), (0, ZERO))[1]
+                   + sum((c for (payer, _), c in carriage.items() if payer == m), ZERO))
             rates[m] = money(due / (Decimal(served) / 1000))
-            owed.update({d.id: money(due * alloc.kbps[d.id] / served) for d in mine})
+            owed.update({d.id: (due * alloc.kbps[d.id] / served).quantize(MONEY, rounding=ROUND_CEILING) for d in mine})
         else:
             rates[m] = money(tariff)
             owed.update({d.id: money(tariff * alloc.kbps[d.id] / 1000) for d in mine})
@@ -142,6 +190,12 @@ def poc_books(s: Scenario, w: PocWorld, market: Market, alloc: Allocation, recei
                 funded[buyer] = funded.get(buyer, ZERO) + charge - paid
             pays[buyer] = pays.get(buyer, ZERO) + paid
             receives[m] = receives.get(m, ZERO) + charge
+    order = {p.name: i for i, p in enumerate(s.participants)}
+    for (payer, owner), amount in sorted(carriage.items(), key=lambda x: (order[x[0][0]], order[x[0][1]])):
+        what = f"carriage: {format_rate(carried[(payer, owner)][0])} on its links for demands bought through {payer}"
+        lines.append(InvoiceLine(payer, owner, amount, what + ", at its asks"))
+        pays[payer] = pays.get(payer, ZERO) + amount
+        receives[owner] = receives.get(owner, ZERO) + amount
     for m in (m for m in w.members if m in fees):
         fee = fees[m]
         what = (f"{format_rate(basis.get(m, 0))} of demand through the core" if terms.fee == "usage"

@@ -78,7 +78,9 @@ class PocAccount:
 
     @property
     def deficit(self) -> Decimal:
-        """What the rule paid above the asks (VCG's information rent), covered by the fees."""
+        """What the rule paid above the asks, covered by the fees: VCG's information rent,
+        LMP's congestion rent on full core links (``timeline.yaml``: 6.08), none
+        under pay-as-bid (or where the POC topped a payment up to the asks)."""
         return self.cost - self.asks
 
     def to_json_dict(self) -> dict:
@@ -100,7 +102,8 @@ class MarketResult:
     notes: tuple[str, ...] = field(default=(), compare=False)
     timings: dict = field(default_factory=dict, compare=False)  # seconds per stage; VCG also counts its re-solves
     #: what the universal-service fund paid to keep every participant whole
-    #: (floors); already in ``budget_balance``, which it makes more negative
+    #: (floors; in POC mode also at-cost tariffs above the value a customer is
+    #: served, floor or not); already in ``budget_balance``, which it makes more negative
     floors_cost: Decimal = Decimal(0)
     #: ``open`` or ``poc``; POC mode adds who pays whom, and the POC's books
     mode: str = "open"

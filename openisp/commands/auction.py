@@ -60,8 +60,12 @@ def render(result, scenario, notes: list[str] = ()) -> str:
     verdict = "balanced" if balance == 0 else ("surplus kept by the market" if balance > 0 else
                                                f"deficit, covered by {payer}")
     lines.append(f"budget balance: {balance} ({verdict})")
-    lines.append(f"floors' cost: {result.floors_cost} (universal-service fund, paid by "
-                 f"{'the public' if result.mode == 'poc' else 'the market operator'}; in the balance above)")
+    if result.mode == "poc":  # at cost, a customer is charged its provider's average rate, floor or not
+        lines.append(f"fund's top-ups (floors and tariffs above value): {result.floors_cost} (universal-service "
+                     "fund, paid by the public; in the balance above)")
+    else:
+        lines.append(f"floors' cost: {result.floors_cost} (universal-service fund, paid by the market operator; "
+                     "in the balance above)")
     lines += [f"note: {n}" for n in [*result.notes, *notes]]
     return "\n".join(lines)
 
@@ -73,12 +77,10 @@ def _poc_books(result) -> list[str]:
              f"{poc.deficit}) and recovers it all from break-even access fees ({poc.fee_rule}: "
              f"{poc.fee_per_mbps} per Mbps" + (f"; rounding {poc.rounding}" if poc.rounding else "") + ")", "",
              "invoices (customer -> access provider -> POC -> backbone owners)"]
-    order = {"customer": 0, "fund": 1, "member": 2, "poc": 3}
 
-    def rank(line):
-        kind = ("poc" if line.payer == poc.name else "member" if any(line.payer == m for m, _ in poc.fees)
-                else "fund" if " " in line.payer else "customer")
-        return order[kind]
+    def rank(line):  # tariffs, the fund's top-ups, carriage between access providers, fees, leases
+        return (4 if line.payer == poc.name else 3 if line.payee == poc.name else
+                2 if line.item.startswith("carriage:") else 1 if " " in line.payer else 0)
 
     rows = [(i.payer, i.payee, i.amount, i.item) for i in sorted(result.invoices, key=rank)]
     return lines + _table(("payer", "payee", "amount", "for"), rows)
@@ -105,9 +107,7 @@ def run(args) -> int:
         from controller.market.designs import compare_designs, render_designs
 
         rows = compare_designs(scenario, args.mechanism)
-        print(json.dumps([{k: str(v) if not isinstance(v, tuple) else [list(map(str, x)) for x in v]
-                           for k, v in vars(r).items()} for r in rows], indent=2) if args.json
-              else render_designs(scenario, rows))
+        print(json.dumps([r.to_json_dict() for r in rows], indent=2) if args.json else render_designs(scenario, rows))
         return 0
     scenario = _with_mode(scenario, args.mode)
     if args.mechanism == "all":

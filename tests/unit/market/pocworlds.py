@@ -10,11 +10,14 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from controller.market.allocation import arc_cost
+from controller.market.network import market_from_scenario
 from controller.market.result import FUND
 from topologies.loader import build_scenario
 from topologies.model import AT_COST
 
 MONEY = Decimal("0.000001")
+NOISE = Decimal("1e-18")  # Decimal's 28 digits, summed in another order
 
 
 @dataclass
@@ -141,13 +144,38 @@ def zeroed(s, truth):
     return replace(s, demands=tuple(out))
 
 
-def check_books(s, r) -> None:
-    """The hierarchical invoices balance: customer -> access provider -> POC -> backbone owners.
+def carried_asks(s, r, provider_of) -> dict[tuple[str, str], Decimal]:
+    """Per (the member a demand is bought through, the owner of a link it crosses), the
+    exact asks of what the owner's links carry for it, read off the result's paths: an
+    arc's asks shared among the demands on it by kbps.  Backbone owners' links included."""
+    arcs = {(a.link, a.tail): a for a in market_from_scenario(s).arcs}
+    load: dict[tuple[str, str], int] = {}
+    mine: dict[tuple[str, str], dict[str, int]] = {}
+    for d in r.demands:
+        member = provider_of(s.demand[d.demand_id].buyer)
+        for p in d.paths:
+            for hop in zip(p.links, p.switches):
+                load[hop] = load.get(hop, 0) + p.kbps
+                mine.setdefault(hop, {})[member] = mine.setdefault(hop, {}).get(member, 0) + p.kbps
+    out: dict[tuple[str, str], Decimal] = {}
+    for hop, by_member in mine.items():
+        asks = arc_cost(arcs[hop], load[hop])
+        for member, kbps in by_member.items():
+            key = (member, arcs[hop].seller)
+            out[key] = out.get(key, Decimal(0)) + asks * kbps / load[hop]
+    return out
 
-    Every line is one of four kinds, read off its payer and payee: a customer's tariff to
-    its access provider, the fund's top-up of a tariff, an access provider's fee to the
-    POC, the POC's lease to a backbone owner.  Margins are reckoned from the lines (an
-    owner with a host on its core switch is an access provider too: its lease is no margin)."""
+
+def check_books(s, r) -> None:
+    """The hierarchical invoices balance: customer -> access provider (-> other access
+    providers) -> POC -> backbone owners; and every link owner receives the asks of what
+    it carries.
+
+    Every line is one of five kinds, read off its payer, payee and item: a customer's tariff
+    to its access provider, the fund's top-up of a tariff, an access provider's carriage to
+    another whose links its demands crossed, an access provider's fee to the POC, the POC's
+    lease to a backbone owner.  Margins are reckoned from the lines (an owner with a host on
+    its core switch is an access provider too: its lease is no margin)."""
     poc = r.poc
     by_name = {p.name: p for p in r.participants}
     members = {m for m, _ in poc.fees} | {m for m, _ in poc.tariffs}
@@ -155,19 +183,21 @@ def check_books(s, r) -> None:
         assert p.pays == sum((i.amount for i in r.invoices if i.payer == p.name), Decimal(0)), p
         assert p.receives == sum((i.amount for i in r.invoices if i.payee == p.name), Decimal(0)), p
     assert all(i.amount > 0 for i in r.invoices)
-    kinds = {"tariff": [], "fund": [], "fee": [], "lease": []}
+    kinds = {"tariff": [], "fund": [], "carriage": [], "fee": [], "lease": []}
     for i in r.invoices:
         kind = ("fund" if i.payer == FUND else "lease" if i.payer == poc.name else
-                "fee" if i.payee == poc.name else "tariff")
+                "fee" if i.payee == poc.name else "carriage" if i.item.startswith("carriage:") else "tariff")
         kinds[kind].append(i)
     buyers = {d.buyer for d in s.demands}
     assert all(s.participant[i.payee].role == "backbone" for i in kinds["lease"])
     assert all(i.payer in buyers and i.payee not in (poc.name, FUND) for i in kinds["tariff"])
+    assert all(s.participant[i.payee].role != "backbone" for i in kinds["carriage"])
     total = lambda lines: sum((i.amount for i in lines), Decimal(0))  # noqa: E731
     customers_pay, fund, fees, owners = (total(kinds[k]) for k in ("tariff", "fund", "fee", "lease"))
-    providers = {i.payee for i in kinds["tariff"] + kinds["fund"]} | {i.payer for i in kinds["fee"]}
-    margin = {m: total(i for i in kinds["tariff"] + kinds["fund"] if i.payee == m)
-              - total(i for i in kinds["fee"] if i.payer == m) for m in providers}
+    providers = ({i.payee for i in kinds["tariff"] + kinds["fund"]} | {i.payer for i in kinds["fee"]}
+                 | {i.payer for i in kinds["carriage"]} | {i.payee for i in kinds["carriage"]})
+    margin = {m: total(i for i in kinds["tariff"] + kinds["fund"] + kinds["carriage"] if i.payee == m)
+              - total(i for i in kinds["fee"] + kinds["carriage"] if i.payer == m) for m in providers}
     # The POC pays the owners its cost, their asks plus its deficit, and its fees recover it:
     # it nets its rounding, half a micro-unit per fee at most.
     assert owners == poc.cost == poc.asks + poc.deficit == by_name[poc.name].pays
@@ -176,15 +206,35 @@ def check_books(s, r) -> None:
     assert {m: f for m, f in poc.fees if f} == {i.payer: i.amount for i in kinds["fee"]}
     # Through the chain: what customers pay, and the fund for them, reaches the backbone
     # owners as their asks plus the POC's deficit, less the POC's rounding, plus what the
-    # access providers keep (tariffs less fees).
+    # access providers keep (tariffs and carriage received less fees and carriage paid).
     assert customers_pay + fund == poc.asks + poc.deficit + poc.rounding + sum(margin.values(), Decimal(0))
     assert fund == r.floors_cost == -r.budget_balance
     assert r.budget_balance == r.collected - r.paid_out
-    # At cost, a provider's tariffs cover its fee (and its own links' asks): it loses at most its rounding.
+    # Every link owner receives the asks of what it carries: a backbone owner from the POC,
+    # an access provider from the provider each demand on its links is bought through
+    # (carriage, rounded up), and at cost from its own customers (below).
+    provider = {}
+    for i in kinds["tariff"] + kinds["fund"]:
+        buyer = i.payer if i.payer != FUND else i.item.split(":", 1)[0].removeprefix("for ")
+        assert provider.setdefault(buyer, i.payee) == i.payee, buyer
+    asks = carried_asks(s, r, lambda buyer: provider.get(buyer, buyer))
+    for owner in {o for _, o in asks if s.participant[o].role == "backbone"}:
+        owed = sum((a for (_, o), a in asks.items() if o == owner), Decimal(0))
+        assert total(i for i in kinds["lease"] if i.payee == owner) >= owed, owner
+    for (member, owner), owed in asks.items():
+        if member != owner and s.participant[owner].role != "backbone":
+            paid = total(i for i in kinds["carriage"] if (i.payer, i.payee) == (member, owner))
+            assert owed - NOISE <= paid < owed + MONEY + NOISE, (member, owner, paid, owed)  # rounded up
+    # At cost, a provider's customers pay its fee, its carriage and its own links' asks for
+    # them, each demand's share rounded up: what its links carry for them is paid in full,
+    # and nothing its links carry for others' demands.
     for m in providers & members:
-        lines = [i for i in kinds["tariff"] + kinds["fund"] if i.payee == m]
-        if lines and s.market.poc.tariff_of(m) == AT_COST:
-            assert margin[m] >= -MONEY * len(lines), (m, margin[m])
+        if s.market.poc.tariff_of(m) == AT_COST and any(i.payee == m for i in kinds["tariff"] + kinds["fund"]):
+            own = asks.get((m, m), Decimal(0))
+            shares = sum(1 for d in r.demands if d.allocated_kbps and provider.get(s.demand[d.demand_id].buyer) == m)
+            kept = (total(i for i in kinds["tariff"] + kinds["fund"] if i.payee == m)
+                    - total(i for i in kinds["fee"] + kinds["carriage"] if i.payer == m) - own)
+            assert 0 <= kept < MONEY * shares + NOISE, (m, kept, own)
     # No customer pays more than the value it is served, and its demands' payments add up
     # to what it pays; no owner leases below its asks.
     for name in {i.payer for i in kinds["tariff"]}:
@@ -194,5 +244,20 @@ def check_books(s, r) -> None:
         if name not in members:
             assert sum((d.pays for d in mine), Decimal(0)) == by_name[name].pays, name
     for i in kinds["lease"]:
-        asks = Decimal(i.item.rsplit("asking ", 1)[1])
-        assert i.amount >= asks, i
+        leased = Decimal(i.item.rsplit("asking ", 1)[1])
+        assert i.amount >= leased, i
+
+
+def check_owners_paid(s, r) -> None:
+    """The promise of README's "The market", in POC mode with every tariff at cost: no link
+    owner receives less than the asks of the capacity allocated on its links (but what they
+    carry for demands it buys itself, its own use).  A backbone owner is paid in its lease; an
+    access provider by the providers whose demands its links carry (carriage) and, for its own
+    customers' demands, by their tariffs, net of what it passes on (its fee, its carriage)."""
+    asks = carried_asks(s, r, lambda buyer: buyer)
+    sells = {i.payee for i in r.invoices if i.item.startswith("tariff:") or i.payer == FUND}
+    for owner in {o for _, o in asks}:
+        owed = sum((a for (buyer, o), a in asks.items() if o == owner and buyer != owner), Decimal(0))
+        p = r.participant(owner)
+        earned = p.receives - (p.pays if owner in sells else 0)
+        assert earned >= owed, (owner, earned, owed)

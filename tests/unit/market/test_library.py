@@ -5,6 +5,7 @@ clearing)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from controller.market import clear_market
 from topologies.loader import load_scenario
 
-from .pocworlds import check_books
+from .pocworlds import check_books, check_owners_paid
 
 SMALL = sorted(str(p) for p in [Path("topologies/default.yaml"), *Path("topologies/library").glob("*.yaml")]
                if p.name != "large.yaml")
@@ -70,10 +71,29 @@ def test_library_scenario_clears_in_poc_mode_and_its_invoices_balance(path, mech
         assert r.welfare > 0
 
 
+@pytest.mark.parametrize("path", SMALL)
+@pytest.mark.parametrize("fee", ["usage", "attachment"])
+def test_in_poc_mode_every_link_owner_receives_the_asks_of_what_its_links_carry(path, fee):
+    # timeline.yaml: eastnet's b-e carries westnet's 6 Mbps into its hosts (asks 0.06); default.yaml:
+    # valley's links carry metro's, lakeside's and streamco's demands.  Each is paid carriage.
+    s = in_poc_mode(load_scenario(path), fee)
+    s = replace(s, market=replace(s.market, poc=replace(s.market.poc, tariff="at_cost", tariffs=())))
+    check_owners_paid(s, clear_market(s))
+
+
+def test_carriage_pays_a_last_mile_whose_hosts_only_receive():
+    s = in_poc_mode(load_scenario("topologies/library/timeline.yaml"))
+    r = clear_market(s)
+    assert [(i.payer, i.payee, i.amount) for i in r.invoices if i.item.startswith("carriage")] == [
+        ("westnet", "eastnet", Decimal("0.060000"))]  # b-e: 6 Mbps at 0.01 per Mbps
+    assert r.participant("eastnet").receives == Decimal("0.060000") and r.participant("eastnet").pays == 0
+
+
 def test_the_large_world_clears_in_poc_mode():
     s = in_poc_mode(load_scenario("topologies/library/large.yaml"))
     r = clear_market(s, "lmp")
     check_books(s, r)
+    check_owners_paid(s, r)  # every tariff at cost
     assert sum(1 for d in r.demands if d.allocated_kbps) > 500
 
 

@@ -182,6 +182,11 @@ def test_the_default_world_in_poc_mode_crosses_the_core_between_last_miles():
     assert next(l for l in r.links if l.link_id == "mn-lk").allocated_kbps == 0
     assert any(n.startswith("POC mode: link mn-lk carries nothing: it joins metro and lakeside") for n in r.notes)
     assert r.participant("poc").role == "poc" and r.poc.name == "poc"
+    # valley's links carry metro's, lakeside's and streamco's demands into valley: they pay their asks
+    # (carriage), and valley's customer gus pays only for his own, no longer above his value.
+    assert {i.payer for i in r.invoices if i.payee == "valley" and i.item.startswith("carriage")} == \
+        {"metro", "lakeside", "streamco"}
+    assert r.participant("gus").funded == 0 and r.floors_cost == 0
     assert "poc" in r.to_json_dict() and r.to_json_dict()["mode"] == "poc"
 
 

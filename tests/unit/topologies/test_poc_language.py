@@ -92,3 +92,15 @@ def test_check_warns_when_no_offered_path_meets_a_bound(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "demands[1].max_latency_ms: warning: demand ben-gus can never be served within max_latency_ms 30" in err
     assert main(["check", "--strict", str(path)]) == 1
+
+
+def test_docs_scenario_md_names_every_key_of_market_and_demands_in_its_section():
+    from topologies.language import DEMAND, MARKET
+
+    sections = {part.split("\n", 1)[0]: part for part in Path("docs/scenario.md").read_text().split("\n## ")}
+    poc = MARKET.fields["poc"]
+    keys = {"market": [*MARKET.fields, *poc.fields, *poc.fields["tariffs"].items.fields],
+            "demands": list(DEMAND.fields)}
+    for heading, names in keys.items():
+        missing = [k for k in names if f"`{k}`" not in sections[heading]]
+        assert not missing, f"docs/scenario.md, ## {heading}: {missing}"
