@@ -80,8 +80,8 @@ def test_over_time_each_second_is_judged_against_the_allocation_in_force():
     assert judge_over_time(s, ok, {}, windows, plans, [6.0]) == []
     stuck = {"video": Measured(12000, 4000.0, received_kbps_per_s=tuple([4000.0] * 12))}  # never rose
     (problem,) = judge_over_time(s, stuck, {}, windows, plans, [6.0])
-    # Seconds 8, 9 and 10 are judged against 6 Mbps (7 follows the change; 11 is the last).
-    assert problem == "video: under 90% of its allocation in 3 of 8 seconds (worst: second 8, 4Mbps of 6Mbps)"
+    # Seconds 8, 9 and 10 are judged against 6 Mbps (5 precedes the change, 7 follows it; 11 is the last).
+    assert problem == "video: under 90% of its allocation in 3 of 7 seconds (worst: second 8, 4Mbps of 6Mbps)"
 
 
 def test_over_time_the_seconds_around_a_change_and_outside_the_window_are_not_judged():
@@ -90,7 +90,7 @@ def test_over_time_the_seconds_around_a_change_and_outside_the_window_are_not_ju
     s = load_scenario("topologies/library/timeline.yaml")
     plans = [(-1.0, {"video": 6000})]
     dip = [6000.0] * 10
-    dip[4] = dip[5] = 100.0  # a cut at 4.5 s: seconds 4 and 5 are grace
+    dip[3] = dip[4] = dip[5] = 100.0  # a cut at 4.5 s: seconds 3, 4 and 5 are grace
     m = {"video": Measured(12000, 5000.0, received_kbps_per_s=tuple(dip))}
     assert judge_over_time(s, m, {}, {"video": (0.0, 10.0)}, plans, [4.5]) == []
     assert judge_over_time(s, m, {}, {"video": (0.0, 10.0)}, plans, [8.5])  # no change near: broken
