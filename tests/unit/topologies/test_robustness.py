@@ -119,7 +119,10 @@ def test_every_file_is_judged_in_bounded_time_and_memory(tmp_path):
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout)
     assert set(measured["files"]) == set(files)
+    # Under mutation testing every function of the loader goes through mutmut's trampoline,
+    # which costs time and memory of its own: the budget triples there.
+    k = 3 if os.environ.get("MUTANT_UNDER_TEST") else 1
     for path, (cpu, peak) in measured["files"].items():
-        assert peak is None or peak < 200 * 2**20, (path, peak)
-        assert cpu < (4.0 if path == str(world) else 2.0), (path, cpu)
-    assert measured["max_rss"] < 200 * 2**20  # the whole process, the 2 MB world included
+        assert peak is None or peak < k * 200 * 2**20, (path, peak)
+        assert cpu < k * (4.0 if path == str(world) else 2.0), (path, cpu)
+    assert measured["max_rss"] < k * 200 * 2**20  # the whole process, the 2 MB world included
