@@ -75,3 +75,14 @@ def test_a_stranger_plan_is_ignored():
     request = core.clearing_request(now=3)
     stale = type(request)(1, frozenset(), S, "old", 0.0)
     assert core.plan_ready(stale, clear(request), "", now=4) == {} and core.epoch == 0
+
+
+def test_a_clearing_within_its_epoch_is_not_reported_and_the_plan_it_replaced_is_handed_out():
+    core = background_core(epoch_s=3)
+    before = core.current
+    core.tick(now=3)
+    request = core.clearing_request(now=3)
+    core.plan_ready(request, clear(request), "", now=3.5)
+    assert core.status.snapshot()["notes"] == []
+    assert core.take_retired() == [before] and core.take_retired() == []
+    assert core.current is not before
