@@ -13,9 +13,10 @@ table  what it does
        that path (drop above; times ``emulation.scale``, like the links) and
        sent to its fast-failover group (primary, backup); a demand with
        several paths spreads its UDP and TCP flows over them by the low bits
-       of the source port, in proportion to the paths' rates; every other
-       packet of the host is metered at the universal-service floor and
-       routed best effort
+       of the source port, in proportion to the paths' rates; demands that
+       share a host pair are told apart by UDP/TCP destination port; every
+       other packet of the host is metered at the universal-service floor
+       and routed best effort
 2      label switching: forward on the MPLS label; the last switch pops it
 3      best effort: IPv4 destination routes along shortest paths (and the last
        hop of labelled traffic, after the pop)
@@ -43,13 +44,15 @@ before the old are removed.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 from topologies.model import Scenario
 
 from . import cookies
 from .pathing import PathPlan, Route
 from .ruleplan import (
     ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_MPLS, Bucket, FlowEntry, Group, GroupEntry, MeterEntry, Output,
-    PopMpls, PushMpls, RulePlan, SetField, ToController, match,
+    Match, PopMpls, PushMpls, RulePlan, SetField, ToController, match,
 )
 from .shortest import host_routes
 
@@ -63,7 +66,9 @@ BURST_MS = 100
 #: bits of the source port: 2**SPLIT_BITS slices, shared out by the paths' rates.
 SPLIT_BITS = 6
 IP_PROTO_TCP, IP_PROTO_UDP = 6, 17
-PRIORITY_DEMAND, PRIORITY_SLICE, PRIORITY_FLOOR = 100, 110, 10
+PRIORITY_DEMAND, PRIORITY_PORT, PRIORITY_SLICE, PRIORITY_FLOOR = 100, 105, 110, 10
+#: The protocols whose source port slices a split demand (and whose destination port names a demand).
+SLICED = ((IP_PROTO_UDP, "udp_src"), (IP_PROTO_TCP, "tcp_src"))
 
 
 class IdAllocator:
@@ -199,7 +204,8 @@ def _meter(scenario: Scenario, ids: IdAllocator, dpid: int, kbps: int) -> MeterE
     return MeterEntry(dpid, ids.meter(dpid), rate, _burst(rate))
 
 
-def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocator):
+def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocator,
+                 floor_meters: Mapping[str, int | None] | None = None):
     """Meters, groups and classification flows of every served demand.
 
     Each path of a demand has its own meter at the path's allocated rate, at
@@ -208,25 +214,44 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
     A split demand's UDP and TCP flows are spread over its paths by the low
     bits of their source port (:func:`slice_counts`, :func:`slice_blocks`);
     its other packets take its largest path.
+
+    Demands that share a (source host, destination host) pair are told apart by
+    their UDP or TCP destination port (:attr:`Scenario.demand_port`), so each
+    meets only its own meters: the pair's other packets go with its first
+    served demand, and the port of a demand the market did not serve is sent
+    best effort through its host's universal-floor meter (``floor_meters``:
+    host -> meter id), never through a served neighbour's meters.
     """
     flows, groups, meters, owners = [], [], [], {}
+    floor_meters = floor_meters or {}
+    allocated = paths.allocated_kbps
     for i, demand in enumerate(scenario.demands):
-        routes = paths.demands.get(demand.id, ())
-        kbps = paths.allocated_kbps.get(demand.id, 0)
-        if kbps <= 0:
-            continue
         src, dst = scenario.host[demand.src], scenario.host[demand.dst]
         dpid = scenario.switch[src.switch].dpid
         base = match(eth_type=ETH_TYPE_IP, ipv4_src=str(src.ip), ipv4_dst=str(dst.ip))
         cookie = cookies.make("demand", epoch, i)
+        pair = scenario.pair_demands[(demand.src, demand.dst)]
+        port = scenario.demand_port[demand.id] if len(pair) > 1 else None
+
+        def own(proto: int, field: str, **more) -> Match:
+            """The demand's packets of one protocol: its port when it shares its pair."""
+            ports = {} if port is None else {field.replace("_src", "_dst"): port}
+            return match(**dict(base), ip_proto=proto, **ports, **more)
+
+        kbps = allocated.get(demand.id, 0)
+        if kbps <= 0:
+            if port is not None:  # not served: best effort, never a served neighbour's meters
+                flows += [FlowEntry(dpid, PRIORITY_PORT, own(proto, field), (), TABLE_CLASSIFY,
+                                    meter_id=floor_meters.get(demand.src), goto_table=TABLE_ROUTE, cookie=cookie)
+                          for proto, field in SLICED]
+            continue
+        routes = paths.demands.get(demand.id, ())
+        targets = []  # (meter id, actions) of each path
         if not routes:  # neighbours on one switch: straight to the host
             meter = _meter(scenario, ids, dpid, kbps)
             meters.append(meter)
             owners[(dpid, meter.meter_id)] = ("demand", demand.id, 0)
-            flows.append(FlowEntry(dpid, PRIORITY_DEMAND, base, (Output(scenario.graph.host_port(dst.name).number),),
-                                   TABLE_CLASSIFY, meter_id=meter.meter_id, cookie=cookie))
-            continue
-        per_path = []  # (meter id, group id) of each path
+            targets.append((meter.meter_id, (Output(scenario.graph.host_port(dst.name).number),)))
         for j, p in enumerate(routes):
             meter = _meter(scenario, ids, dpid, p.kbps)
             meters.append(meter)
@@ -234,19 +259,22 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
             buckets = (_push(scenario, p.primary),) + ((_push(scenario, p.backup),) if p.backup else ())
             group = GroupEntry(dpid, ids.group(dpid), "ff", buckets)
             groups.append(group)
-            per_path.append((meter.meter_id, group.group_id))
-        largest = max(range(len(routes)), key=lambda j: (routes[j].kbps, -j))
-        meter_id, group_id = per_path[largest]
-        flows.append(FlowEntry(dpid, PRIORITY_DEMAND, base, (Group(group_id),), TABLE_CLASSIFY,
-                               meter_id=meter_id, cookie=cookie))
+            targets.append((meter.meter_id, (Group(group.group_id),)))
+
+        def rule(priority: int, m: Match, j: int) -> FlowEntry:
+            return FlowEntry(dpid, priority, m, targets[j][1], TABLE_CLASSIFY, meter_id=targets[j][0], cookie=cookie)
+
+        largest = max(range(len(targets)), key=lambda j: (routes[j].kbps, -j)) if routes else 0
+        first_served = next(d for d in pair if allocated.get(d, 0) > 0) == demand.id
+        if first_served:
+            flows.append(rule(PRIORITY_DEMAND, base, largest))
+        else:
+            flows += [rule(PRIORITY_PORT, own(proto, field), largest) for proto, field in SLICED]
         if len(routes) > 1:
             bits = max(SPLIT_BITS, (len(routes) - 1).bit_length())
             blocks = slice_blocks(slice_counts([p.kbps for p in routes], bits), bits)
-            for proto, field in ((IP_PROTO_UDP, "udp_src"), (IP_PROTO_TCP, "tcp_src")):
-                for j, value, mask in blocks:
-                    m = match(**dict(base), ip_proto=proto, **{field: (value, mask)})
-                    flows.append(FlowEntry(dpid, PRIORITY_SLICE, m, (Group(per_path[j][1]),), TABLE_CLASSIFY,
-                                           meter_id=per_path[j][0], cookie=cookie))
+            flows += [rule(PRIORITY_SLICE, own(proto, field, **{field: (value, mask)}), j)
+                      for proto, field in SLICED for j, value, mask in blocks]
     return flows, groups, meters, owners
 
 
@@ -272,7 +300,8 @@ def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: froze
     """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
     ids = IdAllocator(epoch)
     f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids)
-    d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids)
+    floor_meters = {name: meter_id for (_, meter_id), (_, name, _) in f_owners.items()}
+    d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids, floor_meters)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),
              *route_flows(scenario, epoch, down)]
     plan = RulePlan(flows=tuple(flows), groups=tuple(groups), meters=tuple(f_meters + d_meters), epoch=epoch,

@@ -3,7 +3,9 @@
 Each demand is sent as several UDP flows on consecutive source ports (the
 controller spreads a demand over its paths by the low bits of the source
 port), from a generator in its source host to a receiver in its destination
-host (:mod:`dataplane.traffic`).  A demand the market split over several paths
+host (:mod:`dataplane.traffic`), on the demand's destination port
+(:attr:`topologies.model.Scenario.demand_port`: how the switches tell apart
+demands that share a host pair).  A demand the market split over several paths
 gets as many flows as the controller has source-port slices, so the split is
 exact; others get :data:`FLOWS_PER_DEMAND`.
 
@@ -27,7 +29,6 @@ FLOWS_PER_DEMAND = 16
 #: Seconds from starting the receivers to the common start of every generator.
 LEAD_S = 2.0
 FIRST_SOURCE_PORT = 40000
-RECEIVER_PORT = 5201
 
 
 def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
@@ -46,7 +47,7 @@ def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
         src, dst = scenario.host[d.src], scenario.host[d.dst]
         template = FlowSpec(flow_id=next_id, demand=d.id, src_host=src.name, dst_host=dst.name, src_ip=str(src.ip),
                             dst_ip=str(dst.ip), src_mac=src.mac, dst_mac=dst.mac, src_port=FIRST_SOURCE_PORT,
-                            dst_port=RECEIVER_PORT, rate_kbps=offered[d.id], start_s=start, stop_s=stop,
+                            dst_port=scenario.demand_port[d.id], rate_kbps=offered[d.id], start_s=start, stop_s=stop,
                             interface=f"{src.name}-eth0", protocol=spec.protocol,
                             frame_bytes=spec.packet_bytes if spec.packet_bytes != 1200 else frame_bytes,
                             pattern=spec.pattern, on_s=spec.on_s if spec.pattern == "onoff" else 0.0,

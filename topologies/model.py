@@ -40,6 +40,10 @@ PLANS = ("market", "shortest")
 
 #: The benchmarking range of RFC 2544; every emulated address comes from it.
 EMULATION_RANGE = ipaddress.ip_network("198.18.0.0/15")
+#: A demand's traffic goes to this UDP or TCP port of its destination host.  Demands
+#: that share a (source host, destination host) pair are told apart by it: the k-th
+#: demand of a pair, in file order, uses ``SERVICE_PORT + k`` (see :attr:`Scenario.demand_port`).
+SERVICE_PORT = 5201
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,26 @@ class Scenario:
     @cached_property
     def demand(self) -> Mapping[str, Demand]:
         return {d.id: d for d in self.demands}
+
+    @cached_property
+    def demand_port(self) -> Mapping[str, int]:
+        """Demand id -> the destination port its traffic uses: ``SERVICE_PORT`` plus how many
+        demands of the same (source host, destination host) pair come before it in the file.
+
+        >>> s = Scenario("s", (), (), (), (), demands=(Demand("a", "b", "h1", "h2", 1, Decimal(1)),
+        ...     Demand("c", "b", "h1", "h3", 1, Decimal(1)), Demand("e", "b", "h1", "h2", 1, Decimal(1))))
+        >>> dict(s.demand_port), s.pair_demands[("h1", "h2")]
+        ({'a': 5201, 'c': 5201, 'e': 5202}, ('a', 'e'))
+        """
+        return {d.id: SERVICE_PORT + self.pair_demands[(d.src, d.dst)].index(d.id) for d in self.demands}
+
+    @cached_property
+    def pair_demands(self) -> Mapping[tuple[str, str], tuple[str, ...]]:
+        """(source host, destination host) -> the ids of the demands between them, in file order."""
+        pairs: dict[tuple[str, str], list[str]] = {}
+        for d in self.demands:
+            pairs.setdefault((d.src, d.dst), []).append(d.id)
+        return {pair: tuple(ids) for pair, ids in pairs.items()}
 
     @cached_property
     def graph(self) -> "ScenarioGraph":

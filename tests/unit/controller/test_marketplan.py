@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from controller import cookies, ops as o
+from controller.fakenet import FakeNetwork, scenario_wiring
 from controller.fakeoftable import FakeOFTable
 from controller.marketplan import (
     SPLIT_BITS, IdAllocator, _burst, demand_rules, edge_flows, floor_rules, label_flows, market_plan, route_flows,
@@ -19,7 +20,8 @@ from controller.marketplan import (
 from controller.market import clear_market
 from controller.pathing import local_first_violations, plan_paths
 from controller.planner import make_planner
-from topologies.loader import load_scenario
+from topologies.generate import generate_world, to_yaml
+from topologies.loader import load_scenario, load_scenario_text
 
 from controller.ruleplan import (
     Bucket, FlowEntry, Group, GroupEntry, MeterEntry, Output, PopMpls, PushMpls, SetField, ToController, match,
@@ -30,12 +32,33 @@ from .tiny import promptly, result, scenario
 
 FILES = sorted(str(p) for p in [Path("topologies/default.yaml"), *Path("topologies/library").glob("*.yaml")]
                if p.name != "large.yaml")
+#: Generated worlds none of the library files look like: seed 24120 has three demands
+#: on one host pair and two on another (the hold-out world whose pairs got one demand's rate).
+GENERATED = ["generated:24120", "generated:7", "generated:4"]
 SLICES = 1 << SPLIT_BITS
 
 
-@pytest.fixture(scope="module", params=FILES)
+def load(name: str):
+    if name.startswith("generated:"):
+        return load_scenario_text(to_yaml(generate_world(demands=12, seed=int(name.split(":")[1]))), name)
+    return load_scenario(name)
+
+
+@pytest.fixture(scope="module", params=FILES + GENERATED)
 def world(request):
-    return FakeWorld(load_scenario(request.param))
+    return FakeWorld(load(request.param))
+
+
+def demand_packet(world, d, proto: int = 17, src_port: int = 40000) -> dict:
+    """A packet of demand ``d`` as its generator sends it: to the demand's destination port."""
+    kind = "udp" if proto == 17 else "tcp"
+    return world.packet(d.src, d.dst, ip_proto=proto, **{f"{kind}_src": src_port,
+                                                         f"{kind}_dst": world.scenario.demand_port[d.id]})
+
+
+def test_the_generated_worlds_have_demands_sharing_a_host_pair():
+    shared = {n: sum(len(ids) - 1 for ids in load(n).pair_demands.values()) for n in GENERATED}
+    assert shared["generated:24120"] == 3 and all(shared.values()), shared
 
 
 def path_plan(s):
@@ -58,9 +81,9 @@ def test_every_packet_of_a_demand_is_metered_at_the_rate_of_the_path_it_takes(wo
         kbps = path_kbps(world, d.id) or [allocated]
         ingress = s.switch[s.host[d.src].switch].dpid
         taken = Counter()
-        for proto, field in ((17, "udp_src"), (6, "tcp_src")):
+        for proto in (17, 6):
             for port in range(40000, 40000 + SLICES):
-                t = world.walk(d.src, world.packet(d.src, d.dst, ip_proto=proto, **{field: port}))
+                t = world.walk(d.src, demand_packet(world, d, proto, port))
                 assert t.outcome == f"delivered:{d.dst}", (d.id, port, t.outcome)
                 (meter,) = [m for dpid, m in t.meters if dpid == ingress]
                 j = routes[d.id].index(list(world.switch_names(t)))
@@ -78,7 +101,7 @@ def test_each_path_carries_its_own_label_pushed_once_and_popped_at_the_end(world
     for demand_id, routes in path_plan(s).demands.items():
         d = s.demand[demand_id]
         for p in routes:
-            t = world.walk(d.src, world.packet(d.src, d.dst, ip_proto=17, udp_src=port_on(world, d, list(p.primary.switches))))
+            t = world.walk(d.src, demand_packet(world, d, 17, port_on(world, d, list(p.primary.switches))))
             assert t.labels == [p.primary.label] and t.packet["eth_type"] == 0x0800
 
 
@@ -96,13 +119,14 @@ def test_every_host_reaches_every_other_through_a_meter(world):
     for src, dst in itertools.permutations(s.host, 2):
         t = world.walk(src, world.packet(src, dst, ip_proto=1))
         assert t.outcome == f"delivered:{dst}", (src, dst, t.outcome)
-        assert t.meters, "every packet from a host is metered at its ingress"
+        if s.market.universal_floor_kbps or (src, dst) in s.pair_demands:
+            assert t.meters, "every packet from a host is metered at its ingress"
 
 
 def port_on(world, d, switches: list[str]) -> int:
     """A UDP source port of demand ``d`` whose packets take the path ``switches``."""
-    return next(p for p in range(40000, 40000 + SLICES) if list(world.switch_names(
-        world.walk(d.src, world.packet(d.src, d.dst, ip_proto=17, udp_src=p)))) == switches)
+    return next(p for p in range(40000, 40000 + SLICES)
+                if list(world.switch_names(world.walk(d.src, demand_packet(world, d, 17, p)))) == switches)
 
 
 def test_fast_failover_takes_the_backup_when_the_first_hop_fails(world):
@@ -112,7 +136,7 @@ def test_fast_failover_takes_the_backup_when_the_first_hop_fails(world):
         for p in routes:
             if p.backup is None:
                 continue
-            packet = world.packet(d.src, d.dst, ip_proto=17, udp_src=port_on(world, d, list(p.primary.switches)))
+            packet = demand_packet(world, d, 17, port_on(world, d, list(p.primary.switches)))
             t = world.walk(d.src, packet, down_links={p.primary.links[0]})
             assert t.outcome == f"delivered:{d.dst}", (demand_id, t.outcome)
             assert world.switch_names(t) == p.backup.switches and t.labels == [p.backup.label]
@@ -389,3 +413,50 @@ def test_more_paths_than_slices_doubles_the_slices():
     udp_masks = lambda flows: Counter(dict(f.match)["udp_src"][1] for f in flows if "udp_src" in dict(f.match))  # noqa: E731
     assert udp_masks(fan(64)) == {63: 64}  # 64 paths: one slice of 64 each
     assert udp_masks(fan(65)) == {63: 63, 127: 2}  # 65 paths: 128 slices, one path holds two
+
+
+def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
+    """Three demands from h1 to h3: the first not served, the second split 3000 + 1000 kbps,
+    the third 500 kbps on one path.  Each is told apart by its destination port; what no
+    demand names goes with the first served one; the unserved one's port is best effort at
+    the universal floor, never through a served neighbour's meter."""
+    s = scenario({"a": "west", "b": "bb", "c": "cdn"}, [("ab", "a", "b", 1), ("bc", "b", "c", 1), ("ac", "a", "c", 5)],
+                 {"west": "last_mile", "bb": "backbone", "cdn": "content"}, hosts={"h1": "a", "h2": "a", "h3": "c"},
+                 demands=[("s1", "h1", "h3", 900), ("s2", "h1", "h3", 4000), ("s3", "h1", "h3", 500),
+                          ("lone", "h2", "h3", 100)], floor_kbps=200)
+    assert dict(s.demand_port) == {"s1": 5201, "s2": 5202, "s3": 5203, "lone": 5201}
+    paths = plan_paths(s, result(("s1", "h1", "h3", 0, []),
+                                 ("s2", "h1", "h3", 4000, [(3000, ABC, ("ab", "bc")), (1000, AC, ("ac",))]),
+                                 ("s3", "h1", "h3", 500, [(500, AC, ("ac",))]),
+                                 ("lone", "h2", "h3", 100, [(100, AC, ("ac",))])))
+    plan = market_plan(s, paths)
+    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
+    for dpid, table in tables.items():
+        apply(table, o.install_ops(plan.for_switch(dpid), 1))  # the fake table refuses overlaps and dangling ids
+    net = FakeNetwork(tables, scenario_wiring(s))
+    h1, h3 = s.host["h1"], s.host["h3"]
+
+    def walk(**fields):
+        packet = {"eth_src": h1.mac, "eth_dst": h3.mac, "eth_type": IP, "ipv4_src": str(h1.ip),
+                  "ipv4_dst": str(h3.ip), **fields}
+        t = net.walk(1, 1, packet)
+        assert t.outcome == "delivered:h3", (fields, t.outcome)
+        (meter,) = [m for dpid, m in t.meters if dpid == 1]
+        return plan.meter_owners[(1, meter)], [s.switch_by_dpid[d].name for d in t.switches]
+
+    for proto, kind in ((17, "udp"), (6, "tcp")):
+        seen = Counter()
+        for port in range(40000, 40000 + SLICES):
+            owner, switches = walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5202})
+            assert owner[:2] == ("demand", "s2") and switches == list((ABC, AC)[owner[2]])
+            seen[owner[2]] += 1
+            assert walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5203}) == (("demand", "s3", 0), list(AC))
+            assert walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5201})[0] == ("floor", "h1", 0)
+        assert seen == {0: 48, 1: 16}  # s2's own split, by rate
+        # a port no demand names goes with the first served demand, s2, and is sliced like it
+        assert walk(ip_proto=proto, **{f"{kind}_src": 40000, f"{kind}_dst": 80})[0][:2] == ("demand", "s2")
+    assert walk(ip_proto=1)[0] == ("demand", "s2", 0)  # not UDP or TCP: s2's largest path
+    # a demand alone on its pair is not told apart by port
+    lone = {"eth_src": s.host["h2"].mac, "eth_type": IP, "ipv4_src": str(s.host["h2"].ip), "ipv4_dst": str(h3.ip),
+            "ip_proto": 17, "udp_src": 40000, "udp_dst": 9}
+    assert [plan.meter_owners[(1, m)] for _, m in net.walk(1, 2, lone).meters] == [("demand", "lone", 0)]
