@@ -16,7 +16,8 @@ table  what it does
        of the source port, in proportion to the paths' rates; demands that
        share a host pair are told apart by UDP/TCP destination port; every
        other packet of the host is metered at the universal-service floor
-       and routed best effort
+       (plus a sixteenth of what the host receives, for acknowledgements) and
+       routed best effort
 2      label switching: forward on the MPLS label; the last switch pops it
 3      best effort: IPv4 destination routes along shortest paths (and the last
        hop of labelled traffic, after the pop)
@@ -69,6 +70,8 @@ IP_PROTO_TCP, IP_PROTO_UDP = 6, 17
 PRIORITY_DEMAND, PRIORITY_PORT, PRIORITY_SLICE, PRIORITY_FLOOR = 100, 105, 110, 10
 #: The protocols whose source port slices a split demand (and whose destination port names a demand).
 SLICED = ((IP_PROTO_UDP, "udp_src"), (IP_PROTO_TCP, "tcp_src"))
+#: A host's best-effort meter adds this share of what it receives (see :func:`floor_rules`).
+RETURN_SHARE = 1 / 16
 
 
 class IdAllocator:
@@ -278,15 +281,35 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
     return flows, groups, meters, owners
 
 
-def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
-    """Every host's other traffic: metered at the universal-service floor, routed best effort."""
+def inbound_kbps(scenario: Scenario, paths: PathPlan) -> dict[str, int]:
+    """Host -> the summed allocations of the served demands it receives."""
+    inbound: dict[str, int] = {}
+    for demand_id, kbps in paths.allocated_kbps.items():
+        if kbps > 0 and demand_id in scenario.demand:
+            dst = scenario.demand[demand_id].dst
+            inbound[dst] = inbound.get(dst, 0) + kbps
+    return inbound
+
+
+def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator, inbound: Mapping[str, int] | None = None):
+    """Every host's other traffic: metered at the universal-service floor plus a
+    :data:`RETURN_SHARE` of what the market delivers to the host (``inbound``: host ->
+    kbps), routed best effort.
+
+    The share is room for the return traffic of the demands the host receives: a TCP
+    receiver acknowledges every segment or two (a 66-byte frame per 1,200-byte frame
+    is 5.5%), and those acknowledgements are the host's own best-effort traffic.
+    Metered at the bare floor, a host receiving 10 Mbps of TCP lost acknowledgements
+    at a 200 kbps floor, and its senders got 37-78% of their allocations.
+    """
     flows, meters, owners = [], [], {}
     floor = scenario.market.universal_floor_kbps
+    inbound = inbound or {}
     for i, h in enumerate(scenario.hosts):
         dpid = scenario.switch[h.switch].dpid
         meter_id = None
         if floor > 0:
-            meter = _meter(scenario, ids, dpid, floor)
+            meter = _meter(scenario, ids, dpid, floor + round(inbound.get(h.name, 0) * RETURN_SHARE))
             meters.append(meter)
             meter_id = meter.meter_id
             owners[(dpid, meter_id)] = ("floor", h.name, 0)
@@ -299,7 +322,7 @@ def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
 def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: frozenset[str] = frozenset()) -> RulePlan:
     """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
     ids = IdAllocator(epoch)
-    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids)
+    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids, inbound_kbps(scenario, paths))
     floor_meters = {name: meter_id for (_, meter_id), (_, name, _) in f_owners.items()}
     d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids, floor_meters)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),

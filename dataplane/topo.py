@@ -32,13 +32,20 @@ def emulated_mbps(scenario: Scenario, kbps: int) -> float:
 #: on a local flow while another link was overloaded).  A short queue drops
 #: at the congested link only.
 SHAPED_QUEUE_PACKETS = 30
+#: The MTU of links between switches: a full-size Ethernet frame (1,500 bytes of IP)
+#: plus the MPLS label the ingress pushes, with room to spare.  At 1,500, a labelled
+#: full-size frame (a TCP segment of 1,448 bytes, or a 1,514-byte UDP frame) is four
+#: bytes too long and dies at the first link; hosts keep 1,500.
+CORE_MTU = 1600
 
 
 class ShallowQueueIntf(TCIntf):
     """A TC interface whose HTB class holds a short drop-tail queue (netem's own queue,
     with the same limit, when the link's latency is emulated)."""
 
-    def config(self, bw=None, delay=None, **params):
+    def config(self, bw=None, delay=None, mtu=None, **params):
+        if mtu is not None:
+            self.cmd(f"ip link set dev {self.name} mtu {mtu}")
         if delay is not None:
             return super().config(bw=bw, delay=delay, max_queue_size=SHAPED_QUEUE_PACKETS, **params)
         result = super().config(bw=bw, **params)
@@ -107,5 +114,5 @@ class ScenarioTopo(Topo):
                          cls=ShapedLink, bw=emulated_mbps(scenario, h.access_kbps))
         for link in scenario.links:
             self.addLink(link.a, link.b, port1=graph.link_port(link.a, link.id).number,
-                         port2=graph.link_port(link.b, link.id).number, cls=ShapedLink,
+                         port2=graph.link_port(link.b, link.id).number, cls=ShapedLink, mtu=CORE_MTU,
                          **link_options(scenario, link, netem))

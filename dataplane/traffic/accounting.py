@@ -17,6 +17,12 @@ histogram of one-way delays, and summarises them at the end.  Definitions:
 - jitter: RFC 3550 interarrival jitter, ``J += (|D| - J) / 16`` with ``D`` the
   change of transit time between consecutive arrivals.
 - bins: packets and bytes per second since the common start.
+- ``late``: frames that arrived after ``until_ns`` (when given: the flow's stop,
+  plus :data:`LATE_S` for UDP).  They are counted apart and nowhere else.  A UDP
+  frame is stamped as it goes on the wire, and one in flight at the stop still
+  counts if it arrives within the grace.  A TCP record is stamped as the
+  application writes it, and may then wait in the sender's socket buffer: what
+  arrives after the stop must not raise the rate measured over the flow's window.
 
 Example
 -------
@@ -31,9 +37,23 @@ from __future__ import annotations
 
 from typing import Iterable
 
-__all__ = ["FlowAccount", "percentile_us", "coarse_histogram", "merge_histograms"]
+__all__ = ["LATE_S", "FlowAccount", "late_after_ns", "percentile_us", "coarse_histogram", "merge_histograms"]
 
 NS = 1_000_000_000
+#: A UDP frame that arrives more than this many seconds after its flow's stop is late
+#: (not received): one in flight at the stop waits at most a short queue (30 frames: a
+#: quarter of a second on a 1 Mbps link), and a generator that starts late shifts its
+#: schedule by tens of milliseconds.  A TCP record that arrives after the stop is late.
+LATE_S = 0.25
+
+
+def late_after_ns(start_ns: int, stop_s: float, protocol: str) -> int:
+    """When arrivals of a flow stopping at ``stop_s`` become late (see :data:`LATE_S`).
+
+    >>> late_after_ns(0, 3.0, "udp"), late_after_ns(0, 3.0, "tcp")
+    (3250000000, 3000000000)
+    """
+    return start_ns + round((stop_s + (LATE_S if protocol == "udp" else 0.0)) * NS)
 _GROW = 1 << 16  # bitmap bytes added at a time: 512 Ki sequence numbers
 
 
@@ -48,12 +68,13 @@ def _histogram_key(us: int, bits: int = 12) -> int:
 class FlowAccount:
     """Running statistics of one flow at a receiver (lean: called for every frame)."""
 
-    __slots__ = ("start_ns", "seq_bound", "packets", "bytes", "distinct", "max_seq", "reordered",
+    __slots__ = ("start_ns", "until_ns", "late", "seq_bound", "packets", "bytes", "distinct", "max_seq", "reordered",
                  "duplicates", "invalid", "first_ns", "last_ns", "seen", "delay_sum_ns", "delay_max_ns",
                  "delays", "jitter_ns", "prev_transit", "bin_packets", "bin_bytes", "nbins")
 
-    def __init__(self, start_ns: int, bins: int, seq_bound: int):
+    def __init__(self, start_ns: int, bins: int, seq_bound: int, until_ns: int | None = None):
         self.start_ns, self.seq_bound, self.nbins = start_ns, seq_bound, max(1, bins)
+        self.until_ns, self.late = until_ns, 0
         self.packets = self.bytes = self.distinct = self.reordered = self.duplicates = self.invalid = 0
         self.max_seq = -1
         self.first_ns = self.last_ns = None
@@ -67,6 +88,9 @@ class FlowAccount:
 
     def add(self, frame_bytes: int, seq: int, sent_ns: int, arrival_ns: int) -> None:
         """Count one arrival: a frame of ``frame_bytes`` with sequence ``seq``."""
+        if self.until_ns is not None and arrival_ns > self.until_ns:
+            self.late += 1
+            return
         if seq > self.max_seq:
             if seq > self.seq_bound:  # not a frame this flow can send: garbage or a stranger
                 self.invalid += 1
@@ -131,6 +155,7 @@ class FlowAccount:
             "reordered": self.reordered,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
+            "late": self.late,
             "delay_ms": {
                 "mean": self.delay_sum_ns / n / 1e6 if n else None,
                 "p50": percentile_us(self.delays, 50) / 1000 if n else None,

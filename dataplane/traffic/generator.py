@@ -56,6 +56,9 @@ __all__ = ["Generator", "main"]
 BATCH = 32  # frames of one flow sent back to back when it is behind
 SNDBUF = 8 << 20
 LATE_NS = 20_000_000
+#: A TCP flow's send buffer: this many seconds of its rate, at least SEND_BUFFER_MIN bytes.
+SEND_BUFFER_S = 0.1
+SEND_BUFFER_MIN = 16384
 _MAX_SLEEP_NS = 50_000_000
 _FULL = (errno.EAGAIN, errno.ENOBUFS)
 #: Flow i starts i * 0.618 gaps late (mod 1): the host's flows interleave instead of bursting together.
@@ -283,11 +286,31 @@ class Generator:
             sock.close()
 
 
+def send_buffer_bytes(spec: FlowSpec) -> int:
+    """The send buffer a TCP flow asks for: :data:`SEND_BUFFER_S` of its rate, at least
+    :data:`SEND_BUFFER_MIN` bytes.
+
+    The kernel's own (autotuned up to megabytes) would queue seconds of a flow sent
+    above what the network gives it: the records would arrive long after they were
+    due, and after the flow's window.  With a small buffer a record due while the
+    connection is behind is skipped, as a paced application would drop a frame.
+
+    >>> from dataplane.traffic.spec import FlowSpec
+    >>> f = FlowSpec(flow_id=1, demand="d", src_host="h1", dst_host="h2", src_ip="198.18.0.1",
+    ...              dst_ip="198.18.0.2", src_mac="00:00:00:00:00:01", dst_mac="00:00:00:00:00:02",
+    ...              src_port=20000, dst_port=5001, rate_kbps=8000, stop_s=1.0, interface="h1-eth0")
+    >>> send_buffer_bytes(f), send_buffer_bytes(f.__class__(**{**f.__dict__, "rate_kbps": 100}))
+    (100000, 16384)
+    """
+    return max(SEND_BUFFER_MIN, round(spec.rate_kbps * 1000 / 8 * SEND_BUFFER_S))
+
+
 def _connect(spec: FlowSpec, start_ns: int, clock) -> socket.socket:
     """A TCP connection from the flow's source address and port, made before the start."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes(spec))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((spec.src_ip, spec.src_port))
         sock.settimeout(max(2.0, (start_ns - clock()) / 1e9))

@@ -46,7 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-from .accounting import FlowAccount
+from .accounting import FlowAccount, late_after_ns
 from .packet import HEADER, MAGIC
 from .procs import StopFlag, parse_plan_argument
 from .schedule import packet_bound
@@ -80,7 +80,9 @@ class Receiver:
         self.plan, self.clock = plan, clock
         bins = math.ceil(plan.seconds) + 1
         self.flows: dict[int, FlowSpec] = {f.flow_id: f for f in plan.flows}
-        self.accounts = {f.flow_id: FlowAccount(plan.start_ns, bins, packet_bound(f)) for f in plan.flows}
+        self.accounts = {f.flow_id: FlowAccount(plan.start_ns, bins, packet_bound(f),
+                                                until_ns=late_after_ns(plan.start_ns, f.stop_s, f.protocol))
+                         for f in plan.flows}
         self.buf = bytearray(65536)
         self.unknown = 0
         self.tcp_connections = 0

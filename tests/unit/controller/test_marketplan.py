@@ -14,7 +14,7 @@ from controller import cookies, ops as o
 from controller.fakenet import FakeNetwork, scenario_wiring
 from controller.fakeoftable import FakeOFTable
 from controller.marketplan import (
-    SPLIT_BITS, IdAllocator, _burst, demand_rules, edge_flows, floor_rules, label_flows, market_plan, route_flows,
+    SPLIT_BITS, IdAllocator, _burst, demand_rules, inbound_kbps, edge_flows, floor_rules, label_flows, market_plan, route_flows,
     slice_blocks, slice_counts,
 )
 from controller.market import clear_market
@@ -261,6 +261,17 @@ def test_the_universal_floor_is_metered_at_the_floor_on_every_host():
     assert {f.goto_table for f in flows} == {3}
 
 
+def test_a_host_s_best_effort_meter_has_room_for_the_acknowledgements_of_what_it_receives():
+    """h3 receives d1's 4000 kbps (h2 nothing, d3 is not served; h2 receives d2's 500): the
+    floor of 200 kbps plus a sixteenth, at half scale."""
+    assert inbound_kbps(TINY, TINY_PATHS) == {"h3": 4000, "h2": 500}
+    flows, meters, owners = floor_rules(TINY, 0, IdAllocator(0), inbound_kbps(TINY, TINY_PATHS))
+    assert [(m.dpid, m.rate_kbps) for m in meters] == [(1, 100), (1, 100 + 16), (3, 100 + 125)]
+    # without a universal floor best effort is not metered at all, whatever the host receives
+    no_floor = replace(TINY, market=replace(TINY.market, universal_floor_kbps=0))
+    assert floor_rules(no_floor, 0, IdAllocator(0), {"h3": 4000})[1] == []
+
+
 def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_share_of_source_ports():
     flows, groups, meters, owners = demand_rules(TINY, TINY_PATHS, 1, IdAllocator(1))
     assert meters == [MeterEntry(1, ODD + 1, 1500, 150), MeterEntry(1, ODD + 2, 500, 50),
@@ -332,7 +343,7 @@ def test_the_whole_plan_is_sealed_and_knows_its_owners():
     assert {(m.dpid, m.meter_id) for m in plan.meters} == set(plan.meter_owners)
     assert all(f.cookie & 0xFFFF for f in plan.flows)  # every flow carries its digest
     ids = IdAllocator(1)  # floors first, then demands
-    floors, demands = floor_rules(TINY, 1, ids), demand_rules(TINY, TINY_PATHS, 1, ids)
+    floors, demands = floor_rules(TINY, 1, ids, inbound_kbps(TINY, TINY_PATHS)), demand_rules(TINY, TINY_PATHS, 1, ids)
     assert unsealed(plan.flows) == [*edge_flows(TINY, 1), *demands[0], *floors[0], *label_flows(TINY, TINY_PATHS, 1),
                                     *route_flows(TINY, 1)]
     assert (plan.groups, plan.meters) == (tuple(demands[1]), tuple(floors[1] + demands[2]))

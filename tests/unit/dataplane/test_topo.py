@@ -1,5 +1,5 @@
 from dataplane.teardown import interface_names
-from dataplane.topo import ScenarioTopo, emulated_mbps
+from dataplane.topo import CORE_MTU, ScenarioTopo, emulated_mbps
 from topologies.loader import load_scenario
 
 S = load_scenario("topologies/default.yaml")
@@ -24,6 +24,9 @@ def test_topo_uses_the_scenario_ports_dpids_and_addresses():
     info = topo.linkInfo("mn1", "lk1")
     assert {info["port1"], info["port2"]} == {S.graph.link_port("mn1", "mn-lk").number, S.graph.link_port("lk1", "mn-lk").number}
     assert info["bw"] == link.capacity_kbps / 1000
+    # links between switches carry a full-size frame plus the MPLS label; host links stay at 1,500
+    assert all(topo.linkInfo(l.a, l.b)["mtu"] == CORE_MTU for l in S.links) and CORE_MTU >= 1514 + 4
+    assert all("mtu" not in topo.linkInfo(h.name, h.switch) for h in S.hosts)
 
 
 def test_interface_names_fit_linux_limits():

@@ -118,3 +118,33 @@ def test_coarse_histograms_merge_within_one_percent():
     assert [us for us, _ in coarse] == [100, 101, 4992, 123_392]
     merged = merge_histograms([coarse, [[100, 5]]])
     assert merged[100] == 6 and sum(merged.values()) == 15
+
+
+def test_arrivals_after_the_cut_are_late_and_counted_nowhere_else():
+    account = FlowAccount(start_ns=0, bins=3, seq_bound=10**6, until_ns=2 * S)
+    for seq, sent, arrived in [(0, 0, MS), (1, S, S + MS), (2, int(1.9 * S), 2 * S), (3, int(1.95 * S), 2 * S + 1)]:
+        account.add(1200, seq, sent, arrived)
+    s = account.summary()
+    assert (s["packets"], s["bytes"], s["distinct"], s["late"]) == (3, 3600, 3, 1)
+    assert s["bins"]["bytes"] == [1200, 1200, 1200] and s["delay_ms"]["max"] == pytest.approx(100.0)
+    assert feed(in_order(range(5)))["late"] == 0  # no cut: nothing is late
+
+
+def test_udp_keeps_a_grace_after_its_stop_and_tcp_none():
+    from dataplane.traffic.accounting import LATE_S, late_after_ns
+    assert late_after_ns(5 * S, 3.0, "udp") == 5 * S + round((3.0 + LATE_S) * S) and 0 < LATE_S <= 0.5
+    assert late_after_ns(5 * S, 3.0, "tcp") == 8 * S
+
+
+def test_the_receiver_cuts_each_flow_at_its_own_stop():
+    from dataplane.traffic.receiver import Receiver
+    from dataplane.traffic.spec import FlowSpec, HostPlan
+    common = dict(demand="d", src_host="h1", dst_host="h2", src_ip="198.18.0.1", dst_ip="198.18.0.2",
+                  src_mac="02:00:00:00:00:01", dst_mac="02:00:00:00:00:02", src_port=40000, dst_port=5201,
+                  rate_kbps=1000, interface="h1-eth0")
+    flows = (FlowSpec(flow_id=1, stop_s=3.0, protocol="tcp", **common),
+             FlowSpec(flow_id=2, stop_s=2.0, protocol="udp", **common))
+    receiver = Receiver(HostPlan(host="h2", start_ns=7 * S, deadline_ns=12 * S, seconds=3.0, flows=flows))
+    assert receiver.accounts[1].until_ns == 10 * S
+    assert receiver.accounts[2].until_ns == 9 * S + round(0.25 * S)
+    receiver.close()
