@@ -38,7 +38,7 @@ from typing import Any, Mapping
 from controller.errors import ControllerError
 from topologies.errors import ScenarioError
 from topologies.loader import build_scenario
-from topologies.model import Demand, Event, Offer, Scenario
+from topologies.model import Demand, Event, Offer, Scenario, assign_service_ports
 from topologies.yamlsource import read_yaml_file, read_yaml_text
 
 __all__ = ["Book", "BookError", "Invalid", "NotOwner", "UnknownItem", "Conflict", "offer_data", "demand_data",
@@ -112,6 +112,8 @@ class Book:
         self._max_items = max_items_per_participant
         seeded = build_scenario(data, {}, file)
         self._timeline = seeded.timeline
+        #: every demand's destination port, the timeline's included: kept as demands come and go
+        self._ports = dict(seeded.service_ports)
         # The timeline is a script played against the book (apply_event), not part of it:
         # a withdrawn offer that a later event names must not block the withdrawal.
         self._base = {k: copy.deepcopy(v) for k, v in data.items() if k not in ("offers", "demands", "timeline")}
@@ -256,7 +258,9 @@ class Book:
 
     # -- inside ----------------------------------------------------------------------------------
     def _build(self, offers: list[dict], demands: list[dict]) -> Scenario:
-        return build_scenario({**self._base, "offers": offers, "demands": demands}, {}, self._file)
+        scenario = build_scenario({**self._base, "offers": offers, "demands": demands}, {}, self._file)
+        return replace(scenario, service_ports={**self._ports,
+                                                **assign_service_ports(scenario.demands, self._ports)})
 
     def _commit(self, offers: list[dict] | None, demands: list[dict] | None, kind: str,
                 index: int | None) -> Scenario:
@@ -271,6 +275,7 @@ class Book:
         if self._on_change is not None:  # saved first: a change that cannot be kept is not made
             self._on_change(offers, demands)
         self._scenario = scenario
+        self._ports.update(scenario.service_ports)
         self._version += 1
         return scenario
 

@@ -453,6 +453,8 @@ class ControllerCore:
                 self.usage["dropped"][name] = self.usage["dropped"].get(name, 0) + dropped
             if kind == "floor":
                 self.status.counters("hosts", name, "floor meter", counters)
+            elif kind == "return":
+                self.status.counters("demands", name, "acknowledgements", counters)
             else:
                 self.status.counters("demands", name, f"path {path} meter", counters)
         return {}

@@ -14,10 +14,12 @@ table  what it does
        sent to its fast-failover group (primary, backup); a demand with
        several paths spreads its UDP and TCP flows over them by the low bits
        of the source port, in proportion to the paths' rates; demands that
-       share a host pair are told apart by UDP/TCP destination port; every
+       share a host pair are told apart by UDP/TCP destination port; a
+       demand's TCP return traffic is never taken for a reverse demand's; every
        other packet of the host is metered at the universal-service floor
-       (plus a sixteenth of what the host receives, for acknowledgements) and
-       routed best effort
+       and routed best effort; on the destination host's switch, a served
+       demand's TCP acknowledgements are metered at a sixteenth of its
+       allocation and routed best effort
 2      label switching: forward on the MPLS label; the last switch pops it
 3      best effort: IPv4 destination routes along shortest paths (and the last
        hop of labelled traffic, after the pop)
@@ -67,11 +69,13 @@ BURST_MS = 100
 #: bits of the source port: 2**SPLIT_BITS slices, shared out by the paths' rates.
 SPLIT_BITS = 6
 IP_PROTO_TCP, IP_PROTO_UDP = 6, 17
-PRIORITY_DEMAND, PRIORITY_PORT, PRIORITY_SLICE, PRIORITY_FLOOR = 100, 105, 110, 10
+PRIORITY_DEMAND, PRIORITY_PORT, PRIORITY_SLICE, PRIORITY_RETURN, PRIORITY_FLOOR = 100, 105, 110, 120, 10
 #: The protocols whose source port slices a split demand (and whose destination port names a demand).
 SLICED = ((IP_PROTO_UDP, "udp_src"), (IP_PROTO_TCP, "tcp_src"))
-#: A host's best-effort meter adds this share of what it receives (see :func:`floor_rules`).
+#: A served demand's TCP acknowledgements are metered at this share of its allocation,
+#: at least RETURN_MIN_KBPS (see :func:`demand_rules`).
 RETURN_SHARE = 1 / 16
+RETURN_MIN_KBPS = 16
 
 
 class IdAllocator:
@@ -224,6 +228,15 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
     served demand, and the port of a demand the market did not serve is sent
     best effort through its host's universal-floor meter (``floor_meters``:
     host -> meter id), never through a served neighbour's meters.
+
+    A served demand's TCP return traffic (acknowledgements, from its port at the
+    destination host back to its source) has a meter of its own at the destination
+    host's switch, at :data:`RETURN_SHARE` of the allocation, and is routed best
+    effort.  A TCP receiver acknowledges every segment or two (a 66-byte frame per
+    1,200-byte frame is 5.5%).  Metered with the host's other traffic at a 200 kbps
+    universal floor, a host receiving 10 Mbps of TCP lost acknowledgements and its
+    senders got 37-78% of their allocations; metered as a demand going the other
+    way between the same hosts, they would be dropped with its excess.
     """
     flows, groups, meters, owners = [], [], [], {}
     floor_meters = floor_meters or {}
@@ -264,6 +277,15 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
             groups.append(group)
             targets.append((meter.meter_id, (Group(group.group_id),)))
 
+        back = scenario.switch[dst.switch].dpid  # its TCP acknowledgements: their own meter, best effort
+        meter = _meter(scenario, ids, back, max(RETURN_MIN_KBPS, round(kbps * RETURN_SHARE)))
+        meters.append(meter)
+        owners[(back, meter.meter_id)] = ("return", demand.id, 0)
+        flows.append(FlowEntry(back, PRIORITY_RETURN, match(eth_type=ETH_TYPE_IP, ipv4_src=str(dst.ip),
+                                                            ipv4_dst=str(src.ip), ip_proto=IP_PROTO_TCP,
+                                                            tcp_src=scenario.demand_port[demand.id]),
+                               (), TABLE_CLASSIFY, meter_id=meter.meter_id, goto_table=TABLE_ROUTE, cookie=cookie))
+
         def rule(priority: int, m: Match, j: int) -> FlowEntry:
             return FlowEntry(dpid, priority, m, targets[j][1], TABLE_CLASSIFY, meter_id=targets[j][0], cookie=cookie)
 
@@ -281,35 +303,15 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
     return flows, groups, meters, owners
 
 
-def inbound_kbps(scenario: Scenario, paths: PathPlan) -> dict[str, int]:
-    """Host -> the summed allocations of the served demands it receives."""
-    inbound: dict[str, int] = {}
-    for demand_id, kbps in paths.allocated_kbps.items():
-        if kbps > 0 and demand_id in scenario.demand:
-            dst = scenario.demand[demand_id].dst
-            inbound[dst] = inbound.get(dst, 0) + kbps
-    return inbound
-
-
-def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator, inbound: Mapping[str, int] | None = None):
-    """Every host's other traffic: metered at the universal-service floor plus a
-    :data:`RETURN_SHARE` of what the market delivers to the host (``inbound``: host ->
-    kbps), routed best effort.
-
-    The share is room for the return traffic of the demands the host receives: a TCP
-    receiver acknowledges every segment or two (a 66-byte frame per 1,200-byte frame
-    is 5.5%), and those acknowledgements are the host's own best-effort traffic.
-    Metered at the bare floor, a host receiving 10 Mbps of TCP lost acknowledgements
-    at a 200 kbps floor, and its senders got 37-78% of their allocations.
-    """
+def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
+    """Every host's other traffic: metered at the universal-service floor, routed best effort."""
     flows, meters, owners = [], [], {}
     floor = scenario.market.universal_floor_kbps
-    inbound = inbound or {}
     for i, h in enumerate(scenario.hosts):
         dpid = scenario.switch[h.switch].dpid
         meter_id = None
         if floor > 0:
-            meter = _meter(scenario, ids, dpid, floor + round(inbound.get(h.name, 0) * RETURN_SHARE))
+            meter = _meter(scenario, ids, dpid, floor)
             meters.append(meter)
             meter_id = meter.meter_id
             owners[(dpid, meter_id)] = ("floor", h.name, 0)
@@ -322,7 +324,7 @@ def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator, inbound: Mappi
 def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: frozenset[str] = frozenset()) -> RulePlan:
     """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
     ids = IdAllocator(epoch)
-    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids, inbound_kbps(scenario, paths))
+    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids)
     floor_meters = {name: meter_id for (_, meter_id), (_, name, _) in f_owners.items()}
     d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids, floor_meters)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),

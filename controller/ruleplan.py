@@ -144,7 +144,8 @@ class RulePlan:
     epoch: int = 0
     notes: tuple[str, ...] = field(default=(), compare=False)
     #: ``(dpid, meter id) -> (kind, name, path index)``: ``("demand", id, j)`` for
-    #: path ``j`` of a demand, ``("floor", host, 0)`` for a host's universal floor.
+    #: path ``j`` of a demand, ``("floor", host, 0)`` for a host's universal floor,
+    #: ``("return", id, 0)`` for the meter of a demand's TCP acknowledgements.
     meter_owners: Mapping[tuple[int, int], tuple[str, str, int]] = field(default_factory=dict, compare=False)
 
     @property

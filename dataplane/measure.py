@@ -47,7 +47,7 @@ def demand_flows(scenario: Scenario, offered: dict[str, int], seconds: float,
         src, dst = scenario.host[d.src], scenario.host[d.dst]
         template = FlowSpec(flow_id=next_id, demand=d.id, src_host=src.name, dst_host=dst.name, src_ip=str(src.ip),
                             dst_ip=str(dst.ip), src_mac=src.mac, dst_mac=dst.mac, src_port=FIRST_SOURCE_PORT,
-                            dst_port=scenario.demand_port[d.id], rate_kbps=offered[d.id], start_s=start, stop_s=stop,
+                            dst_port=scenario.port_of(d.id), rate_kbps=offered[d.id], start_s=start, stop_s=stop,
                             interface=f"{src.name}-eth0", protocol=spec.protocol,
                             frame_bytes=spec.packet_bytes if spec.packet_bytes != 1200 else frame_bytes,
                             pattern=spec.pattern, on_s=spec.on_s if spec.pattern == "onoff" else 0.0,

@@ -176,6 +176,8 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
                 if observers.prometheus is not None:  # the last counters polled, then scraped
                     time.sleep(STATS_S + 2 * SCRAPE_S)
                 out(format_table(outcomes))
+                if report["traffic"].get("diagnosis"):
+                    out("diagnosis: " + report["traffic"]["diagnosis"])
                 report["demands"] = [o.to_json() for o in outcomes]
                 problems += broken
         except KeyboardInterrupt:

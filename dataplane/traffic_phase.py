@@ -18,7 +18,10 @@ from topologies.units import format_rate
 
 from .measure import FLOWS_PER_DEMAND, measure_with_generators
 from .timeline import LinkPlayer
-from .verdict import DemandOutcome, judge, judge_over_time
+from .verdict import DemandOutcome, emulation_losses, judge, judge_over_time, meter_drops
+
+#: Seconds to wait after the traffic for the controller's last meter poll (it polls every second).
+DIAGNOSIS_WAIT_S = 1.5
 
 
 def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
@@ -121,6 +124,11 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
               "start_unix": round(time.time() - (time.monotonic() - start), 3) if started else None,
               "timeline": [{"at_s": at, "action": action, "target": target, "ok": ok}
                            for at, action, target, ok in player.played]}
+    if problems and market and steady:  # why: the market's meters, or the emulation itself?
+        time.sleep(DIAGNOSIS_WAIT_S)  # the controller polls the meters every second
+        note = emulation_losses(measured, meter_drops(status), meter_drops(controller.status() or {}))
+        if note:
+            report["diagnosis"] = note
     if not all(ok for *_, ok in player.played):
         problems.append("a timeline link event could not be played: " +
                         ", ".join(f"{a} {t}" for _, a, t, ok in player.played if not ok))

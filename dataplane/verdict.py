@@ -176,3 +176,42 @@ def judge_over_time(scenario: Scenario, measured: dict[str, Measured], offered: 
             problems.append(f"{demand}: under {100 * TOLERANCE:.0f}% of its allocation in {bad} of {judged} "
                             f"seconds (worst: second {i}, {_short(got)} of {_short(want)})")
     return problems
+
+
+#: Receivers losing more than this share of what was sent beyond what the meters dropped
+#: means the emulation itself dropped packets (see :func:`emulation_losses`).
+EMULATION_LOSS = 0.05
+
+
+def meter_drops(status: dict) -> dict[str, int]:
+    """Demand -> packets its ingress meters dropped, from the controller's ``/status``."""
+    demands = ((status or {}).get("counters") or {}).get("demands") or {}
+    return {d: sum(v.get("dropped_packets", 0) for k, v in parts.items() if k.endswith(" meter"))
+            for d, parts in demands.items()}
+
+
+def emulation_losses(measured: dict[str, Measured], before: dict[str, int], after: dict[str, int]) -> str | None:
+    """A line saying the emulation, not the market's meters, lost packets, or None.
+
+    Packets a receiver misses were either dropped by the demand's meters (the market's
+    enforcement) or lost inside the emulation: a link's queue, or a datapath or veth that
+    cannot keep up on a loaded machine.  Summed over the demands measured with counts.
+
+    >>> m = {"a": Measured(offered_kbps=2000, received_kbps=800, packets_sent=1000, packets_lost=600)}
+    >>> emulation_losses(m, {"a": 10}, {"a": 510})[:94]
+    'the receivers lost 60.0% of the packets sent, the ingress meters dropped 50.0%: 10.0% was lost'
+    >>> emulation_losses(m, {"a": 0}, {"a": 580}) is None
+    True
+    """
+    sent = lost = dropped = 0
+    for demand, m in measured.items():
+        if m.packets_sent and m.packets_lost is not None:
+            sent += m.packets_sent
+            lost += m.packets_lost
+            dropped += max(0, after.get(demand, 0) - before.get(demand, 0))
+    if not sent or lost - dropped <= EMULATION_LOSS * sent:
+        return None
+    return (f"the receivers lost {100 * lost / sent:.1f}% of the packets sent, the ingress meters dropped "
+            f"{100 * dropped / sent:.1f}%: {100 * (lost - dropped) / sent:.1f}% was lost inside the emulation, "
+            "not by the market's enforcement (an overloaded link, or a datapath this machine cannot keep up "
+            "with: try a smaller emulation.scale, fewer demands or --flows)")

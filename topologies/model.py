@@ -46,6 +46,28 @@ EMULATION_RANGE = ipaddress.ip_network("198.18.0.0/15")
 SERVICE_PORT = 5201
 
 
+def assign_service_ports(demands, fixed: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Demand id -> destination port: ``fixed`` ports kept, every other demand the lowest
+    port from ``SERVICE_PORT`` up that no other demand of its host pair holds, in order."""
+    fixed = fixed or {}
+    taken: dict[tuple[str, str], set[int]] = {}
+    for d in demands:
+        if d.id in fixed:
+            taken.setdefault((d.src, d.dst), set()).add(fixed[d.id])
+    ports = {}
+    for d in demands:
+        if d.id in fixed:
+            ports[d.id] = fixed[d.id]
+            continue
+        used = taken.setdefault((d.src, d.dst), set())
+        port = SERVICE_PORT
+        while port in used:
+            port += 1
+        used.add(port)
+        ports[d.id] = port
+    return ports
+
+
 @dataclass(frozen=True)
 class Participant:
     """A named party: a provider owning switches and links, or a customer."""
@@ -242,6 +264,13 @@ class Scenario:
     traffic: Mapping[str, TrafficSpec] = field(default_factory=dict)
     traffic_default: TrafficSpec = TrafficSpec()
     source: str = "<memory>"
+    #: demand id -> destination port, fixed when the scenario is made (see :attr:`demand_port`)
+    service_ports: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if not self.service_ports:  # the file's demands, then those its timeline adds
+            added = [e.params["demand"] for e in self.timeline if e.action == "demand_add"]
+            object.__setattr__(self, "service_ports", assign_service_ports([*self.demands, *added]))
 
     def traffic_of(self, demand: str) -> TrafficSpec:
         """How a run sends ``demand``."""
@@ -279,14 +308,24 @@ class Scenario:
     @cached_property
     def demand_port(self) -> Mapping[str, int]:
         """Demand id -> the destination port its traffic uses: ``SERVICE_PORT`` plus how many
-        demands of the same (source host, destination host) pair come before it in the file.
+        demands of the same (source host, destination host) pair come before it in the file
+        (then those the timeline adds, in time order).  A demand keeps its port when others
+        are withdrawn; one added later (through the API) takes the lowest port free on its pair.
 
         >>> s = Scenario("s", (), (), (), (), demands=(Demand("a", "b", "h1", "h2", 1, Decimal(1)),
         ...     Demand("c", "b", "h1", "h3", 1, Decimal(1)), Demand("e", "b", "h1", "h2", 1, Decimal(1))))
         >>> dict(s.demand_port), s.pair_demands[("h1", "h2")]
         ({'a': 5201, 'c': 5201, 'e': 5202}, ('a', 'e'))
+        >>> from dataclasses import replace
+        >>> later = replace(s, demands=(s.demands[2], Demand("f", "b", "h1", "h2", 1, Decimal(1))))
+        >>> dict(later.demand_port)
+        {'e': 5202, 'f': 5201}
         """
-        return {d.id: SERVICE_PORT + self.pair_demands[(d.src, d.dst)].index(d.id) for d in self.demands}
+        return assign_service_ports(self.demands, self.service_ports)
+
+    def port_of(self, demand_id: str) -> int:
+        """The destination port of a demand of the scenario or of its timeline."""
+        return self.demand_port.get(demand_id) or self.service_ports[demand_id]
 
     @cached_property
     def pair_demands(self) -> Mapping[tuple[str, str], tuple[str, ...]]:

@@ -64,6 +64,8 @@ class ReceivedStats:
     bin_packets: tuple[int, ...]
     bin_bytes: tuple[int, ...]
     delay_hist_us: tuple[tuple[int, int], ...]
+    #: frames that arrived after the flow's cut (see :mod:`dataplane.traffic.accounting`), counted nowhere else
+    late: int = 0
 
     @classmethod
     def from_report(cls, row: dict) -> "ReceivedStats":
@@ -71,7 +73,7 @@ class ReceivedStats:
         return cls(row["packets"], row["bytes"], row["distinct"], row["first_s"], row["last_s"], row["lost"],
                    row["reordered"], row["duplicates"], d["mean"], d["p50"], d["p99"], d["max"], row["jitter_ms"],
                    tuple(row["bins"]["packets"]), tuple(row["bins"]["bytes"]),
-                   tuple((int(us), int(n)) for us, n in row["delay_hist_us"]))
+                   tuple((int(us), int(n)) for us, n in row["delay_hist_us"]), row.get("late", 0))
 
 
 @dataclass(frozen=True)

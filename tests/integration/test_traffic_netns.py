@@ -154,7 +154,9 @@ def test_tcp_flow_is_delivered(pair):
     m = result.flow(40)
     assert not m.error, m.error
     assert m.sent.packets > 0.95 * 2.0 * 5000 * 1000 / 8 / 1200
-    assert m.received.distinct == m.sent.packets and m.received.lost == 0 and m.received.reordered == 0
+    # every record arrives; one written just before the stop may arrive after it: late, not received
+    assert m.received.distinct + m.received.late == m.sent.packets and m.received.late <= 3
+    assert m.received.lost == 0 and m.received.reordered == 0
     assert 0.95 <= m.received_kbps / 5000 <= 1.05
     assert m.received.delay_p50_ms is not None and m.received.delay_p50_ms < 100
 

@@ -240,3 +240,23 @@ def test_concurrent_changes_are_all_kept():
         t.join()
     assert not errors
     assert len(book.scenario.demands) == 7 + 5 * len(threads) and book.version == 5 * len(threads)
+
+
+def test_a_demand_keeps_its_port_when_another_of_its_pair_is_withdrawn():
+    """Three demands on one host pair hold 5201, 5202 and 5203 (a timeline's demand_add
+    counts too): withdrawing the first must not move the others, whose generators send
+    to the ports they were given."""
+    data = read_yaml_file("topologies/default.yaml")[0]
+    ana = next(d for d in data["demands"] if d["id"] == "ana-dev")
+    data["demands"].append({**ana, "id": "ana-two", "floor": 0})
+    data["timeline"] = [{"at_s": 5, "action": "demand_add", "demand": {**ana, "id": "ana-late", "floor": 0}}]
+    book = Book(data)
+    assert {d: book.scenario.service_ports[d] for d in ("ana-dev", "ana-two", "ana-late")} == \
+        {"ana-dev": 5201, "ana-two": 5202, "ana-late": 5203}
+    others = {d.id: 5201 for d in book.scenario.demands if d.id not in ("ana-dev", "ana-two")}
+    (added,) = book.scenario_for_next_epoch().timeline
+    book.apply_event(added)
+    book.apply_event(Event(6, "demand_withdraw", "ana-dev", {}))
+    assert dict(book.scenario.demand_port) == {**others, "ana-two": 5202, "ana-late": 5203}
+    book.submit_demand(book.demand("ana-two").buyer, {**ana, "id": "ana-api", "floor": 0})
+    assert book.scenario.demand_port["ana-api"] == 5201  # the lowest port free on its pair

@@ -14,7 +14,7 @@ from controller import cookies, ops as o
 from controller.fakenet import FakeNetwork, scenario_wiring
 from controller.fakeoftable import FakeOFTable
 from controller.marketplan import (
-    SPLIT_BITS, IdAllocator, _burst, demand_rules, inbound_kbps, edge_flows, floor_rules, label_flows, market_plan, route_flows,
+    SPLIT_BITS, IdAllocator, _burst, demand_rules, edge_flows, floor_rules, label_flows, market_plan, route_flows,
     slice_blocks, slice_counts,
 )
 from controller.market import clear_market
@@ -214,7 +214,7 @@ def test_a_plan_knows_whose_meter_is_whose():
     s = load_scenario("topologies/library/split.yaml")
     plan = market_plan(s, path_plan(s))
     owners = Counter(kind for kind, _, _ in plan.meter_owners.values())
-    assert owners == {"floor": len(s.hosts), "demand": 3 + 1 + 2}  # video 3 paths, call 1, upload 2
+    assert owners == {"floor": len(s.hosts), "demand": 3 + 1 + 2, "return": 3}  # video 3 paths, call 1, upload 2
     assert set(plan.meter_owners) == {(m.dpid, m.meter_id) for m in plan.meters}
 
 
@@ -261,23 +261,14 @@ def test_the_universal_floor_is_metered_at_the_floor_on_every_host():
     assert {f.goto_table for f in flows} == {3}
 
 
-def test_a_host_s_best_effort_meter_has_room_for_the_acknowledgements_of_what_it_receives():
-    """h3 receives d1's 4000 kbps (h2 nothing, d3 is not served; h2 receives d2's 500): the
-    floor of 200 kbps plus a sixteenth, at half scale."""
-    assert inbound_kbps(TINY, TINY_PATHS) == {"h3": 4000, "h2": 500}
-    flows, meters, owners = floor_rules(TINY, 0, IdAllocator(0), inbound_kbps(TINY, TINY_PATHS))
-    assert [(m.dpid, m.rate_kbps) for m in meters] == [(1, 100), (1, 100 + 16), (3, 100 + 125)]
-    # without a universal floor best effort is not metered at all, whatever the host receives
-    no_floor = replace(TINY, market=replace(TINY.market, universal_floor_kbps=0))
-    assert floor_rules(no_floor, 0, IdAllocator(0), {"h3": 4000})[1] == []
-
-
 def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_share_of_source_ports():
     flows, groups, meters, owners = demand_rules(TINY, TINY_PATHS, 1, IdAllocator(1))
+    # d1's acknowledgements at a sixteenth of 4000 on h3's switch c, d2's at 31 (half scale: 16) on a
     assert meters == [MeterEntry(1, ODD + 1, 1500, 150), MeterEntry(1, ODD + 2, 500, 50),
-                      MeterEntry(1, ODD + 3, 250, 25)]
+                      MeterEntry(3, ODD + 1, 125, 16), MeterEntry(1, ODD + 3, 250, 25), MeterEntry(1, ODD + 4, 16, 16)]
     assert owners == {(1, ODD + 1): ("demand", "d1", 0), (1, ODD + 2): ("demand", "d1", 1),
-                      (1, ODD + 3): ("demand", "d2", 0)}
+                      (3, ODD + 1): ("return", "d1", 0), (1, ODD + 3): ("demand", "d2", 0),
+                      (1, ODD + 4): ("return", "d2", 0)}
     via_b = Bucket((PushMpls(), SetField("mpls_label", 16), Output(3)), watch_port=3)
     direct = Bucket((PushMpls(), SetField("mpls_label", 17), Output(4)), watch_port=4)
     assert groups == [GroupEntry(1, ODD + 1, "ff", (via_b, direct)), GroupEntry(1, ODD + 2, "ff", (direct, via_b))]
@@ -288,7 +279,12 @@ def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_sh
                         1, ODD + 1 + path, cookie=d1)
               for proto, field in ((17, "udp_src"), (6, "tcp_src")) for path, value, mask in ((0, 0, 1), (0, 1, 3),
                                                                                               (1, 3, 3))]
-    assert flows == [FlowEntry(1, 100, match(**base), (Group(ODD + 1),), 1, ODD + 1, cookie=d1), *slices,
+    acks = lambda dpid, src, meter, cookie: FlowEntry(  # noqa: E731
+        dpid, 120, match(eth_type=IP, ipv4_src=src, ipv4_dst="198.18.0.1", ip_proto=6, tcp_src=5201), (), 1, meter, 3,
+        cookie=cookie)
+    assert flows == [acks(3, "198.18.0.3", ODD + 1, d1),
+                     FlowEntry(1, 100, match(**base), (Group(ODD + 1),), 1, ODD + 1, cookie=d1), *slices,
+                     acks(1, "198.18.0.2", ODD + 4, d2),
                      FlowEntry(1, 100, match(eth_type=IP, ipv4_src="198.18.0.1", ipv4_dst="198.18.0.2"), (Output(2),),
                                1, ODD + 3, cookie=d2)]
 
@@ -297,7 +293,8 @@ def test_the_largest_path_takes_what_is_not_udp_or_tcp_and_a_single_path_is_not_
     paths = plan_paths(TINY, result(("d1", "h1", "h3", 4000, [(1000, ABC, ("ab", "bc")), (3000, AC, ("ac",))]),
                                     ("d2", "h1", "h2", 0, []), ("d3", "h2", "h3", 1, [(1, AC, ("ac",))])))
     flows, groups, meters, _ = demand_rules(TINY, paths, 0, IdAllocator(0))
-    assert [(m.meter_id, m.rate_kbps) for m in meters] == [(1, 500), (2, 1500), (3, 1)]  # 1 kbps is served too
+    assert [(m.meter_id, m.rate_kbps) for m in meters if m.dpid == 1] == [(1, 500), (2, 1500), (3, 1)]  # 1 kbps too
+    assert [(m.meter_id, m.rate_kbps) for m in meters if m.dpid == 3] == [(1, 125), (2, 8)]  # at least 16 kbps
     assert [f.actions for f in flows if f.priority == 100] == [(Group(2),), (Group(3),)]
     assert [f.meter_id for f in flows if f.priority == 100] == [2, 3]
     # 16 and 48 slices: the second path's block of 32 first, then 16 for each
@@ -339,11 +336,11 @@ def test_edge_ports_let_only_their_host_in_and_link_ports_sort_labelled_from_pla
 
 def test_the_whole_plan_is_sealed_and_knows_its_owners():
     plan = market_plan(TINY, TINY_PATHS, epoch=1)
-    assert plan.epoch == 1 and len(plan.meters) == 6 and len(plan.groups) == 2
+    assert plan.epoch == 1 and len(plan.meters) == 8 and len(plan.groups) == 2
     assert {(m.dpid, m.meter_id) for m in plan.meters} == set(plan.meter_owners)
     assert all(f.cookie & 0xFFFF for f in plan.flows)  # every flow carries its digest
     ids = IdAllocator(1)  # floors first, then demands
-    floors, demands = floor_rules(TINY, 1, ids, inbound_kbps(TINY, TINY_PATHS)), demand_rules(TINY, TINY_PATHS, 1, ids)
+    floors, demands = floor_rules(TINY, 1, ids), demand_rules(TINY, TINY_PATHS, 1, ids)
     assert unsealed(plan.flows) == [*edge_flows(TINY, 1), *demands[0], *floors[0], *label_flows(TINY, TINY_PATHS, 1),
                                     *route_flows(TINY, 1)]
     assert (plan.groups, plan.meters) == (tuple(demands[1]), tuple(floors[1] + demands[2]))
@@ -404,9 +401,11 @@ def test_best_effort_routes_follow_the_shortest_paths_to_every_host():
 def test_each_ingress_switch_numbers_its_own_groups_and_meters():
     paths = plan_paths(TINY, result(("d1", "h1", "h3", 4000, [(4000, ABC, ("ab", "bc"))]),
                                     ("d4", "h3", "h1", 100, [(100, ("c", "a"), ("ac",))])))
-    _, groups, meters, _ = demand_rules(TINY, paths, 1, IdAllocator(1))
+    _, groups, meters, owners = demand_rules(TINY, paths, 1, IdAllocator(1))
     assert [(g.dpid, g.group_id) for g in groups] == [(1, ODD + 1), (3, ODD + 1)]
-    assert [(m.dpid, m.meter_id) for m in meters] == [(1, ODD + 1), (3, ODD + 1)]
+    # d1's path meter on a and its acknowledgements' on c; d4's on c and its acknowledgements' on a
+    assert [(m.dpid, m.meter_id, owners[(m.dpid, m.meter_id)][0]) for m in meters] == [
+        (1, ODD + 1, "demand"), (3, ODD + 1, "return"), (3, ODD + 2, "demand"), (1, ODD + 2, "return")]
 
 
 def fan(n: int):
@@ -471,3 +470,36 @@ def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
     lone = {"eth_src": s.host["h2"].mac, "eth_type": IP, "ipv4_src": str(s.host["h2"].ip), "ipv4_dst": str(h3.ip),
             "ip_proto": 17, "udp_src": 40000, "udp_dst": 9}
     assert [plan.meter_owners[(1, m)] for _, m in net.walk(1, 2, lone).meters] == [("demand", "lone", 0)]
+
+
+def test_the_return_traffic_of_a_demand_is_not_metered_as_the_reverse_demand_s():
+    """fwd carries h1 -> h3 and back h3 -> h1: fwd's TCP acknowledgements (from port 5201 of
+    h3) meet their own meter, at a sixteenth of fwd's 4000 kbps; back's own packets meet back's."""
+    s = scenario({"a": "west", "c": "cdn"}, [("ac", "a", "c", 5)], {"west": "last_mile", "cdn": "content"},
+                 hosts={"h1": "a", "h3": "c"}, demands=[("fwd", "h1", "h3", 4000), ("back", "h3", "h1", 1000)],
+                 floor_kbps=200)
+    paths = plan_paths(s, result(("fwd", "h1", "h3", 4000, [(4000, AC, ("ac",))]),
+                                 ("back", "h3", "h1", 1000, [(1000, ("c", "a"), ("ac",))])))
+    plan = market_plan(s, paths)
+    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
+    for dpid, table in tables.items():
+        apply(table, o.install_ops(plan.for_switch(dpid), 1))
+    net = FakeNetwork(tables, scenario_wiring(s))
+    h1, h3 = s.host["h1"], s.host["h3"]
+    ack = {"eth_src": h3.mac, "eth_type": IP, "ipv4_src": str(h3.ip), "ipv4_dst": str(h1.ip), "ip_proto": 6,
+           "tcp_src": 5201, "tcp_dst": 40007}
+    t = net.walk(2, 1, ack)
+    assert t.outcome == "delivered:h1" and [plan.meter_owners[(2, m)] for _, m in t.meters] == [("return", "fwd", 0)]
+    assert tables[2].meters[t.meters[0][1]].rate == 250
+    for own in ({"tcp_src": 40007, "tcp_dst": 5201}, {"ip_proto": 17, "udp_src": 5201, "udp_dst": 40007}):
+        t = net.walk(2, 1, {**ack, **own})
+        assert [plan.meter_owners[(2, m)] for _, m in t.meters] == [("demand", "back", 0)], own
+    # the same without a demand the other way; other TCP from h3 to h1 is h3's best effort
+    alone = market_plan(s, plan_paths(s, result(("fwd", "h1", "h3", 4000, [(4000, AC, ("ac",))]))))
+    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
+    for dpid, table in tables.items():
+        apply(table, o.install_ops(alone.for_switch(dpid), 1))
+    net = FakeNetwork(tables, scenario_wiring(s))
+    assert [alone.meter_owners[(2, m)] for _, m in net.walk(2, 1, ack).meters] == [("return", "fwd", 0)]
+    assert [alone.meter_owners[(2, m)] for _, m in net.walk(2, 1, {**ack, "tcp_src": 5202}).meters] == [
+        ("floor", "h3", 0)]

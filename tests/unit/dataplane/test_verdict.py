@@ -96,3 +96,19 @@ def test_over_time_the_seconds_around_a_change_and_outside_the_window_are_not_ju
     assert judge_over_time(s, m, {}, {"video": (0.0, 10.0)}, plans, [8.5])  # no change near: broken
     late = {"video": Measured(12000, 5000.0, received_kbps_per_s=(0.0,) * 5 + (6000.0,) * 5)}
     assert judge_over_time(s, late, {}, {"video": (5.0, 10.0)}, plans, []) == []  # not sending before 5 s
+
+
+def test_losses_beyond_the_meters_drops_are_blamed_on_the_emulation():
+    from dataplane.verdict import EMULATION_LOSS, emulation_losses, meter_drops
+    status = {"counters": {"demands": {
+        "a": {"path 0 meter": {"dropped_packets": 300, "packets": 900}, "path 1 meter": {"dropped_packets": 200}},
+        "b": {"path 0 meter": {"dropped_packets": 50}, "flows": {"dropped_packets": 7}}}}}
+    assert meter_drops(status) == {"a": 500, "b": 50} and meter_drops({}) == {}
+    m = {"a": Measured(2000, 800, packets_sent=1000, packets_lost=560),
+         "b": Measured(500, 400, packets_sent=1000, packets_lost=50),
+         "c": Measured(500, None, error="no result")}
+    # 610 lost, 550 dropped by the meters: 3% of 2,000 sent, within the 5% allowed
+    assert EMULATION_LOSS == 0.05 and emulation_losses(m, {}, meter_drops(status)) is None
+    # drops counted before the traffic are not this traffic's
+    note = emulation_losses(m, {"a": 100}, meter_drops(status))
+    assert note.startswith("the receivers lost 30.5% of the packets sent, the ingress meters dropped 22.5%: 8.0% was")
