@@ -284,7 +284,8 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
         flows.append(FlowEntry(back, PRIORITY_RETURN, match(eth_type=ETH_TYPE_IP, ipv4_src=str(dst.ip),
                                                             ipv4_dst=str(src.ip), ip_proto=IP_PROTO_TCP,
                                                             tcp_src=scenario.demand_port[demand.id]),
-                               (), TABLE_CLASSIFY, meter_id=meter.meter_id, goto_table=TABLE_ROUTE, cookie=cookie))
+                               (), TABLE_CLASSIFY, meter_id=meter.meter_id, goto_table=TABLE_ROUTE,
+                               cookie=cookies.make("return", epoch, i)))
 
         def rule(priority: int, m: Match, j: int) -> FlowEntry:
             return FlowEntry(dpid, priority, m, targets[j][1], TABLE_CLASSIFY, meter_id=targets[j][0], cookie=cookie)

@@ -113,7 +113,8 @@ class RunResult:
 
 def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
                  ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market",
-                 flows: int | None = None, measure: Callable | None = None, prometheus: bool = True) -> RunResult:
+                 flows: int | None = None, measure: Callable | None = None, prometheus: bool = True,
+                 all_pairs: bool = False) -> RunResult:
     """Run ``path`` end to end; exit code 0 only when every promise held.
 
     ``flows`` per demand (default: :data:`~dataplane.measure.FLOWS_PER_DEMAND`, and
@@ -121,10 +122,12 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
     {demand: Measured}`` replaces the project's generators (tests use it).  With
     ``prometheus``, a Prometheus server scrapes the controller and the receivers every
-    second and keeps its database in the run's directory.
+    second and keeps its database in the run's directory.  Reachability is checked on
+    every host pair of a small world, on a sample of a large one unless ``all_pairs``
+    (:func:`dataplane.probes.sample_pairs`).
     """
     from .network import netem_available, new_network, start_network
-    from .probes import all_pairs_ping
+    from .probes import check_reachability
     from .traffic_phase import run_traffic_phase
 
     scenario = load_scenario(path)
@@ -165,10 +168,13 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
                                     "ledger": str(exchange_dir / "ledger.sqlite")}
                 out(f"market: participants' API {status['api']} (tokens in {exchange_dir / 'tokens'}), "
                     f"ledger {exchange_dir / 'ledger.sqlite'}")
-            reach = all_pairs_ping(net, scenario)
-            out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)")
+            reach = check_reachability(net, scenario, all_pairs, progress=out)
+            out(f"reachability: {reach.reached}/{reach.pairs} host pairs ({reach.percent:.0f}%)"
+                + (f"; a sample of the {reach.of:,} covering every host and every pair of switches with hosts "
+                   "(--all-pairs for all)" if reach.sampled else ""))
             report["reachability"] = {"pairs": reach.pairs, "reached": reach.reached,
-                                      "failed": [list(p) for p in reach.failed]}
+                                      "failed": [list(p) for p in reach.failed],
+                                      **({"sampled_from": reach.of} if reach.sampled else {})}
             problems += [f"unreachable: {src} -> {dst}" for src, dst in reach.failed]
             if scenario.demands:
                 outcomes, broken, report["traffic"] = run_traffic_phase(

@@ -23,6 +23,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-prometheus", action="store_true",
                         help="do not start a Prometheus server for the run (by default one scrapes the controller "
                              "and the receivers every second and keeps its database in the run's directory)")
+    parser.add_argument("--all-pairs", action="store_true",
+                        help="check reachability between every ordered host pair (by default a world of more than "
+                             "600 pairs is checked on a sample covering every host and every pair of switches)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object for the whole run on stdout (progress goes to stderr)")
 
@@ -45,7 +48,8 @@ def run(args) -> int:
     progress = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else \
         (lambda line: print(line, flush=True))
     result = run_scenario(args.scenario, out=progress, flow_seconds=args.seconds, ready_timeout_s=args.timeout,
-                          plan=args.plan, flows=args.flows, prometheus=not args.no_prometheus)
+                          plan=args.plan, flows=args.flows, prometheus=not args.no_prometheus,
+                          all_pairs=args.all_pairs)
     if args.json:
         print(json.dumps(result.report, indent=2))
     return result.exit_code

@@ -48,7 +48,9 @@ def test_the_link_failure_shows_on_the_data_plane_dashboard(timeline):
     [bb] = [s for s in panels["Links up"].series["A"] if s.legend == "bb"]
     assert 0.0 in bb.values and bb.values[-1] == 1.0, bb.values
     assert max(panels["Links down"].series["A"][0].values) == 1.0
-    assert panels["Failovers"].series["A"][0].values[-1] >= 1.0
+    # the largest value, not the last: Prometheus marks the controller's series stale once a scrape
+    # finds it gone at the end of the run, and the panel then falls back to its vector(0)
+    assert max(panels["Failovers"].series["A"][0].values) >= 1.0
     reasons = {s.legend for s in timeline["openisp / Market"]["Epochs and re-plans"].series["B"]}
     assert len(reasons) > 1, reasons
 

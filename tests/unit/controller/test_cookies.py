@@ -11,7 +11,7 @@ from controller.ruleplan import Bucket, FlowEntry, Group, GroupEntry, MeterEntry
 
 #: The kinds as the README documents them for people reading dump-flows.
 DOCUMENTED = {"shortest": 1, "arp": 2, "edge": 3, "spoof": 4, "demand": 5, "floor": 6, "label": 7, "route": 8,
-              "core": 9}
+              "core": 9, "return": 10}
 
 
 def test_the_layout_is_kind_epoch_index_digest():
@@ -38,7 +38,7 @@ def test_the_fields_read_back_whatever_the_others_hold():
     cookie = 0x05_FFFE_ABCDEF_FFFF
     assert (cookies.epoch_of(cookie), cookies.index_of(cookie)) == (0xFFFE, 0xABCDEF)
     assert (cookies.epoch_of(0x05_0001_000000_0000), cookies.index_of(0x05_0000_000001_0000)) == (1, 1)
-    assert cookies.kind_of(0) == "unknown" and cookies.kind_of(0x0A << 56) == "unknown"
+    assert cookies.kind_of(0) == "unknown" and cookies.kind_of(0x0B << 56) == "unknown"
     assert cookies.describe(0x42_0003_000007_1234) == "unknown epoch=3 index=7"
 
 

@@ -364,14 +364,16 @@ def test_classified_packets_are_counted_per_poll_by_kind_and_demand():
     stats = [FlowStat(1, 100, (), cookies.make("demand", 0, 1) | 0xABCD, 10, 1000),
              FlowStat(1, 10, (), cookies.make("floor", 0, 0), 3, 300),  # a host's index, not a demand's
              FlowStat(1, 100, (), cookies.make("demand", 0, len(names)), 4, 400),  # no such demand
-             FlowStat(2, 100, (), cookies.make("label", 0, 16), 5, 500)]
+             FlowStat(2, 100, (), cookies.make("label", 0, 16), 5, 500),
+             FlowStat(1, 120, (), cookies.make("return", 0, 1), 6, 600)]  # its acknowledgements, not its traffic
     c.flow_stats(WEST, stats, False, now=5)
     c.flow_stats(WEST, stats[:1], False, now=10)  # the next poll counts afresh
     counters = c.status.snapshot()["counters"]
     assert counters["demands"] == {names[1]: {"classified": {"packets": 10, "bytes": 1000}}}
     assert counters["flow_kinds"]["west"]["packets"] == {"demand": 10}
     c.flow_stats(WEST, stats, False, now=15)
-    assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 14, "floor": 3, "label": 5}
+    assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 14, "floor": 3, "label": 5,
+                                                                                "return": 6}
 
 
 def test_a_refused_message_is_reported_with_the_switch_and_the_error():

@@ -279,12 +279,12 @@ def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_sh
                         1, ODD + 1 + path, cookie=d1)
               for proto, field in ((17, "udp_src"), (6, "tcp_src")) for path, value, mask in ((0, 0, 1), (0, 1, 3),
                                                                                               (1, 3, 3))]
-    acks = lambda dpid, src, meter, cookie: FlowEntry(  # noqa: E731
+    acks = lambda dpid, src, meter, i: FlowEntry(  # noqa: E731
         dpid, 120, match(eth_type=IP, ipv4_src=src, ipv4_dst="198.18.0.1", ip_proto=6, tcp_src=5201), (), 1, meter, 3,
-        cookie=cookie)
-    assert flows == [acks(3, "198.18.0.3", ODD + 1, d1),
+        cookie=cookies.make("return", 1, i))  # not counted as the demand's forwarded traffic
+    assert flows == [acks(3, "198.18.0.3", ODD + 1, 0),
                      FlowEntry(1, 100, match(**base), (Group(ODD + 1),), 1, ODD + 1, cookie=d1), *slices,
-                     acks(1, "198.18.0.2", ODD + 4, d2),
+                     acks(1, "198.18.0.2", ODD + 4, 1),
                      FlowEntry(1, 100, match(eth_type=IP, ipv4_src="198.18.0.1", ipv4_dst="198.18.0.2"), (Output(2),),
                                1, ODD + 3, cookie=d2)]
 
