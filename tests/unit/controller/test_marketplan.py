@@ -425,6 +425,15 @@ def test_more_paths_than_slices_doubles_the_slices():
     assert udp_masks(fan(65)) == {63: 63, 127: 2}  # 65 paths: 128 slices, one path holds two
 
 
+def installed(s, plan) -> FakeNetwork:
+    """Fake switches holding ``plan`` as the core installs it (the fake table refuses overlaps
+    at one priority and references to meters or groups that do not exist)."""
+    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
+    for dpid, table in tables.items():
+        apply(table, o.install_ops(plan.for_switch(dpid), 1))
+    return FakeNetwork(tables, scenario_wiring(s))
+
+
 def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
     """Three demands from h1 to h3: the first not served, the second split 3000 + 1000 kbps,
     the third 500 kbps on one path.  Each is told apart by its destination port; what no
@@ -440,10 +449,7 @@ def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
                                  ("s3", "h1", "h3", 500, [(500, AC, ("ac",))]),
                                  ("lone", "h2", "h3", 100, [(100, AC, ("ac",))])))
     plan = market_plan(s, paths)
-    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
-    for dpid, table in tables.items():
-        apply(table, o.install_ops(plan.for_switch(dpid), 1))  # the fake table refuses overlaps and dangling ids
-    net = FakeNetwork(tables, scenario_wiring(s))
+    net = installed(s, plan)
     h1, h3 = s.host["h1"], s.host["h3"]
 
     def walk(**fields):
@@ -481,25 +487,19 @@ def test_the_return_traffic_of_a_demand_is_not_metered_as_the_reverse_demand_s()
     paths = plan_paths(s, result(("fwd", "h1", "h3", 4000, [(4000, AC, ("ac",))]),
                                  ("back", "h3", "h1", 1000, [(1000, ("c", "a"), ("ac",))])))
     plan = market_plan(s, paths)
-    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
-    for dpid, table in tables.items():
-        apply(table, o.install_ops(plan.for_switch(dpid), 1))
-    net = FakeNetwork(tables, scenario_wiring(s))
+    net = installed(s, plan)
     h1, h3 = s.host["h1"], s.host["h3"]
     ack = {"eth_src": h3.mac, "eth_type": IP, "ipv4_src": str(h3.ip), "ipv4_dst": str(h1.ip), "ip_proto": 6,
            "tcp_src": 5201, "tcp_dst": 40007}
     t = net.walk(2, 1, ack)
     assert t.outcome == "delivered:h1" and [plan.meter_owners[(2, m)] for _, m in t.meters] == [("return", "fwd", 0)]
-    assert tables[2].meters[t.meters[0][1]].rate == 250
+    assert net.tables[2].meters[t.meters[0][1]].rate == 250
     for own in ({"tcp_src": 40007, "tcp_dst": 5201}, {"ip_proto": 17, "udp_src": 5201, "udp_dst": 40007}):
         t = net.walk(2, 1, {**ack, **own})
         assert [plan.meter_owners[(2, m)] for _, m in t.meters] == [("demand", "back", 0)], own
     # the same without a demand the other way; other TCP from h3 to h1 is h3's best effort
     alone = market_plan(s, plan_paths(s, result(("fwd", "h1", "h3", 4000, [(4000, AC, ("ac",))]))))
-    tables = {sw.dpid: FakeOFTable(sw.dpid) for sw in s.switches}
-    for dpid, table in tables.items():
-        apply(table, o.install_ops(alone.for_switch(dpid), 1))
-    net = FakeNetwork(tables, scenario_wiring(s))
+    net = installed(s, alone)
     assert [alone.meter_owners[(2, m)] for _, m in net.walk(2, 1, ack).meters] == [("return", "fwd", 0)]
     assert [alone.meter_owners[(2, m)] for _, m in net.walk(2, 1, {**ack, "tcp_src": 5202}).meters] == [
         ("floor", "h3", 0)]
