@@ -38,7 +38,7 @@ from typing import Any, Mapping
 from controller.errors import ControllerError
 from topologies.errors import ScenarioError
 from topologies.loader import build_scenario
-from topologies.model import Demand, Event, Offer, Scenario, assign_service_ports
+from topologies.model import Demand, Event, Offer, Scenario
 from topologies.yamlsource import read_yaml_file, read_yaml_text
 
 __all__ = ["Book", "BookError", "Invalid", "NotOwner", "UnknownItem", "Conflict", "offer_data", "demand_data",
@@ -259,8 +259,7 @@ class Book:
     # -- inside ----------------------------------------------------------------------------------
     def _build(self, offers: list[dict], demands: list[dict]) -> Scenario:
         scenario = build_scenario({**self._base, "offers": offers, "demands": demands}, {}, self._file)
-        return replace(scenario, service_ports={**self._ports,
-                                                **assign_service_ports(scenario.demands, self._ports)})
+        return replace(scenario, service_ports=dict(self._ports))  # a new demand: the lowest port free
 
     def _commit(self, offers: list[dict] | None, demands: list[dict] | None, kind: str,
                 index: int | None) -> Scenario:
@@ -275,7 +274,7 @@ class Book:
         if self._on_change is not None:  # saved first: a change that cannot be kept is not made
             self._on_change(offers, demands)
         self._scenario = scenario
-        self._ports.update(scenario.service_ports)
+        self._ports.update(scenario.demand_port)
         self._version += 1
         return scenario
 

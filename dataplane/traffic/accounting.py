@@ -54,6 +54,8 @@ def late_after_ns(start_ns: int, stop_s: float, protocol: str) -> int:
     (3250000000, 3000000000)
     """
     return start_ns + round((stop_s + (LATE_S if protocol == "udp" else 0.0)) * NS)
+
+
 _GROW = 1 << 16  # bitmap bytes added at a time: 512 Ki sequence numbers
 
 

@@ -260,3 +260,16 @@ def test_a_demand_keeps_its_port_when_another_of_its_pair_is_withdrawn():
     assert dict(book.scenario.demand_port) == {**others, "ana-two": 5202, "ana-late": 5203}
     book.submit_demand(book.demand("ana-two").buyer, {**ana, "id": "ana-api", "floor": 0})
     assert book.scenario.demand_port["ana-api"] == 5201  # the lowest port free on its pair
+
+
+
+def test_a_demand_added_through_the_api_keeps_its_port_too():
+    data = read_yaml_file("topologies/default.yaml")[0]
+    ana = next(d for d in data["demands"] if d["id"] == "ana-dev")
+    data["demands"].append({**ana, "id": "ana-two", "floor": 0})
+    book = Book(data)
+    buyer = book.demand("ana-dev").buyer
+    book.submit_demand(buyer, {**ana, "id": "ana-api", "floor": 0})
+    assert book.scenario.demand_port["ana-api"] == 5203
+    book.withdraw_demand(buyer, "ana-dev")  # 5201 comes free; ana-api's generator still sends to 5203
+    assert book.scenario.demand_port["ana-api"] == 5203 and book.scenario.demand_port["ana-two"] == 5202
