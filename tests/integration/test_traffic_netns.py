@@ -154,8 +154,11 @@ def test_tcp_flow_is_delivered(pair):
     m = result.flow(40)
     assert not m.error, m.error
     assert m.sent.packets > 0.95 * 2.0 * 5000 * 1000 / 8 / 1200
-    # every record arrives; one written just before the stop may arrive after it: late, not received
-    assert m.received.distinct + m.received.late == m.sent.packets and m.received.late <= 3
+    # every record arrives; those still in the sender's buffer at the stop (0.1 s of the rate at
+    # most: 52 records here) may arrive after it: late, not received (a CI run saw 10)
+    from dataplane.traffic.generator import SEND_BUFFER_S
+    assert m.received.distinct + m.received.late == m.sent.packets
+    assert m.received.late <= SEND_BUFFER_S * 5000 * 1000 / 8 / 1200 + 1
     assert m.received.lost == 0 and m.received.reordered == 0
     assert 0.95 <= m.received_kbps / 5000 <= 1.05
     assert m.received.delay_p50_ms is not None and m.received.delay_p50_ms < 100
