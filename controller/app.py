@@ -2,7 +2,8 @@
 
 Each handler reads its event into plain values, calls one method of
 :class:`controller.core.ControllerCore` with the time, and hands what comes
-back to :meth:`OpenIspApp.send`, the one place that sends.  The core comes in
+to :class:`controller.outbox.Outbox`, which queues it in the core's order and
+sends it outside the core's lock.  The core comes in
 as a constructor argument (``AppManager.instantiate_apps(core=...)``, see
 :mod:`controller.launch`); there are no module-level settings.
 """
@@ -19,10 +20,9 @@ from os_ken.lib import hub
 from os_ken.lib.packet import arp, packet
 from os_ken.ofproto import ofproto_v1_3
 
-from . import ofmsgs
 from .background import Reaper
 from .core import ControllerCore, FlowStat, MeterStat, PortStat
-from .ops import Barrier
+from .outbox import Outbox
 
 log = logging.getLogger("openisp.controller")
 
@@ -41,7 +41,7 @@ class OpenIspApp(app_manager.OSKenApp):
         self.lock = lock or threading.RLock()
         self.datapaths: dict[int, object] = {}
         self.reaper = Reaper()
-        self.barriers: dict[tuple[int, int], int] = {}  # (dpid, xid) -> the core's token
+        self.outbox = Outbox()  # what the core returned, sent outside its lock
         self.threads.append(hub.spawn(self._ticker))
 
     def _ticker(self) -> None:
@@ -53,28 +53,18 @@ class OpenIspApp(app_manager.OSKenApp):
                 log.exception("tick failed")
 
     def call(self, method: str, *args) -> None:
-        """Call the core with the time, send what it returns, and start the clearing it asks for."""
+        """Call the core with the time, queue what it returns, start the clearing it asks for,
+        then send what is queued (outside the core's lock)."""
         with self.lock:
-            self.send(getattr(self.core, method)(*args, now=self.clock()))
+            self.outbox.post(self.datapaths, getattr(self.core, method)(*args, now=self.clock()))
             if self.background is not None:
                 request = self.core.clearing_request(now=self.clock())
                 if request is not None:
                     self.background.submit(request, lambda r, plan, error: self.call("plan_ready", r, plan, error))
             retired = self.core.take_retired()
+        self.outbox.flush()
         if retired:
             self.reaper.retire(retired)
-
-    def send(self, ops_by_dpid: dict) -> None:
-        """The one place that sends: each switch's operations, in order."""
-        for dpid, ops in ops_by_dpid.items():
-            dp = self.datapaths.get(dpid)
-            if dp is None:
-                continue
-            for op, msg in ofmsgs.to_messages(dp, ops):
-                dp.set_xid(msg)
-                if isinstance(op, Barrier) and op.token is not None:
-                    self.barriers[(dpid, msg.xid)] = op.token
-                dp.send_msg(msg)
 
     # --- handlers: read the event, call the core ---------------------------------
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
@@ -97,7 +87,7 @@ class OpenIspApp(app_manager.OSKenApp):
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply(self, ev):
-        token = self.barriers.pop((ev.msg.datapath.id, ev.msg.xid), None)
+        token = self.outbox.barriers.pop((ev.msg.datapath.id, ev.msg.xid), None)
         if token is not None:
             self.call("barrier_reply", ev.msg.datapath.id, token)
 

@@ -4,18 +4,23 @@ Clearing a large market takes seconds of CPU (VCG on the 1,000-demand library
 market: about ten), much of it in HiGHS, which holds Python's lock while it
 solves: in the controller's own process, echo and barrier replies would wait
 behind it.  One worker process (spawned, not forked: HiGHS keeps threads of its
-own) is started with the controller and kept warm; each clearing is sent to it
-with the market as it is then.  Only the market's result comes back (small, so
-unpickling it is quick); the rules are built from it in a thread of the
-controller, in pure Python, which gives way to the OpenFlow threads every few
-milliseconds; then the plan goes to the core (:meth:`ControllerCore.plan_ready`).
-The plan in force keeps forwarding meanwhile.
+own) is started with the controller and kept warm, at a lower priority than the
+controller (``nice`` 10: on a machine whose cores the clearing fills, the OpenFlow
+threads still get theirs when they need them); each clearing is sent to it with
+the market as it is then.  Only the market's result comes back, pickled: it is
+unpickled with the collector held off (a thousand demands' result makes enough
+objects to start a full collection, 33 ms here).  The rules are built from it in
+a thread of the controller, in pure Python, which gives way to the OpenFlow
+threads every millisecond (the controller's switch interval); then the plan goes
+to the core (:meth:`ControllerCore.plan_ready`).  The plan in force keeps
+forwarding meanwhile.
 """
 from __future__ import annotations
 
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 import time
@@ -26,6 +31,9 @@ from typing import Callable
 from .planner import EpochPlan, build_plan, clear_for, plan_from_result
 
 __all__ = ["BackgroundClearing", "Reaper"]
+
+#: The clearing worker's niceness: below the controller's (0).
+WORKER_NICE = 10
 
 
 @contextmanager
@@ -48,10 +56,17 @@ def _nothing() -> None:
     return None
 
 
+def _clear_pickled(market, mechanism, down) -> bytes:
+    """The worker's task: a clearing, pickled here so that the controller unpickles it when
+    it chooses (with the collector held off), not in the executor's own thread."""
+    return pickle.dumps(clear_for(market, mechanism, down), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _watch_parent(parent: int) -> None:
-    """The worker's start: leave as soon as the controller is gone, even killed outright
-    (its queues do not tell a worker that its parent died)."""
-    import os
+    """The worker's start: clearings give way to the controller's OpenFlow threads, and the
+    worker leaves as soon as the controller is gone, even killed outright (its queues do
+    not tell a worker that its parent died)."""
+    os.nice(WORKER_NICE)  # the market's own workers, started from here, inherit it
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -82,12 +97,13 @@ class BackgroundClearing:
         if self.plan != "market":  # no market to clear: the rules are all there is
             future = self.executor.submit(_nothing)
         else:
-            future = self.executor.submit(clear_for, request.market, self.mechanism, request.down)
+            future = self.executor.submit(_clear_pickled, request.market, self.mechanism, request.down)
 
         def finished(f: Future) -> None:
             try:
-                result = f.result()
+                pickled = f.result()
                 with quiet_collector():
+                    result = pickle.loads(pickled) if pickled is not None else None
                     plan = (plan_from_result(request.market, result, request.epoch, request.down)
                             if self.plan == "market" else build_plan(request.market, self.plan, None, request.epoch,
                                                                     request.down))

@@ -116,6 +116,8 @@ class ControllerCore:
         self.metrics = metrics or Metrics()
         self._totals = CounterTotals()
         self._in_market: set[str] = set()  # demands the metrics have shown
+        self._children: dict[tuple[int, str], object] = {}  # (metric, label) -> its series
+        self._shown: dict[tuple[int, str], float] = {}  # (gauge, label) -> the value set last
         for link in scenario.links:
             self.metrics.link_capacity.labels(link=link.id).set(link.capacity_kbps * 1000 / 8)
             self.metrics.link_up.labels(link=link.id).set(1)
@@ -173,15 +175,15 @@ class ControllerCore:
             self.status.note(f"epoch {epoch}: not settled: {exc}")
 
     def _record_plan(self, epoch: int, reason: str, market: Scenario, plan: EpochPlan) -> None:
-        m = self.metrics
+        m, gauge = self.metrics, self._gauge
         m.epoch.set(epoch)
         m.replans.labels(reason=reason.split()[0].rstrip(":")).inc()
         for d in market.demands:
-            m.demand_allocated.labels(demand=d.id).set(plan.allocated_kbps.get(d.id, 0) * 1000 / 8)
-            m.demand_paths.labels(demand=d.id).set(len(plan.path_kbps.get(d.id, ())))
+            gauge(m.demand_allocated, d.id, plan.allocated_kbps.get(d.id, 0) * 1000 / 8)
+            gauge(m.demand_paths, d.id, len(plan.path_kbps.get(d.id, ())))
         for gone in self._in_market - {d.id for d in market.demands}:  # withdrawn: allocated nothing now
-            m.demand_allocated.labels(demand=gone).set(0)
-            m.demand_paths.labels(demand=gone).set(0)
+            gauge(m.demand_allocated, gone, 0)
+            gauge(m.demand_paths, gone, 0)
         self._in_market = {d.id for d in market.demands}
         result = plan.result
         if result is None:
@@ -191,11 +193,26 @@ class ControllerCore:
         if "total_s" in result.timings:
             m.clearing_seconds.observe(result.timings["total_s"])
         for link in result.links:
-            m.link_allocated.labels(link=link.link_id).set(link.allocated_kbps * 1000 / 8)
-            m.link_price.labels(link=link.link_id).set(float(link.price_per_mbps))
+            gauge(m.link_allocated, link.link_id, link.allocated_kbps * 1000 / 8)
+            gauge(m.link_price, link.link_id, float(link.price_per_mbps))
         for p in result.participants:
-            m.participant_paid.labels(participant=p.name).inc(float(p.pays))
-            m.participant_received.labels(participant=p.name).inc(float(p.receives))
+            self._series(m.participant_paid, p.name).inc(float(p.pays))
+            self._series(m.participant_received, p.name).inc(float(p.receives))
+
+    def _series(self, metric, key: str):
+        """One labelled series of a metric with a single label (looked up once: a clearing of a
+        thousand demands sets thousands of series, under the lock every event waits for)."""
+        series = self._children.get((id(metric), key))
+        if series is None:
+            series = self._children[(id(metric), key)] = metric.labels(key)
+        return series
+
+    def _gauge(self, metric, key: str, value: float) -> None:
+        """Set a gauge's series when its value changed (most of a clearing repeats the last one)."""
+        slot = (id(metric), key)
+        if self._shown.get(slot) != value:
+            self._shown[slot] = value
+            self._series(metric, key).set(value)
 
     def _replan(self, reason: str, now: float = 0.0) -> Ops:
         """Clear the market again for the links in service; move every switch make-before-break.
