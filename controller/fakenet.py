@@ -174,7 +174,8 @@ class Trace:
     """Where a packet went: switches crossed (dpids), meters met (dpid, meter_id), flows hit (dpid, flow),
     groups crossed (dpid, group_id, bucket), select choices (dpid, group_id, bucket, weight, total weight),
     MPLS labels set, the packet as it left the last switch, and how it ended: ``delivered:HOST``,
-    ``dropped:DPID:REASON``, ``controller:DPID`` or ``loop``."""
+    ``dropped:DPID:REASON``, ``controller:DPID`` or ``loop``; ``links`` crossed, as (link id, the
+    dpid it left)."""
 
     switches: list[int] = field(default_factory=list)
     meters: list[tuple[int, int]] = field(default_factory=list)
@@ -184,6 +185,7 @@ class Trace:
     labels: list[int] = field(default_factory=list)
     packet: dict = field(default_factory=dict)
     outcome: str = ""
+    links: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def share(self) -> Fraction:
@@ -199,7 +201,7 @@ class Trace:
 
     def fork(self) -> "Trace":
         return Trace(*(list(getattr(self, n)) for n in ("switches", "meters", "flows", "groups", "weights",
-                                                         "labels")), dict(self.packet), self.outcome)
+                                                         "labels")), dict(self.packet), self.outcome, list(self.links))
 
 
 class FakeNetwork:
@@ -271,6 +273,7 @@ class FakeNetwork:
             elif peer[3] in down:
                 branch.outcome = f"dropped:{dpid}:link-down:{peer[3]}"
             else:
+                branch.links.append((peer[3], dpid))
                 done += self._follow(peer[1], peer[2], emit.packet, branch, down, select, size, count, seen | {state})
                 continue
             done.append(branch)

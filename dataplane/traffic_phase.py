@@ -46,6 +46,17 @@ def offered_rate(scenario, demand, allocated: dict[str, int]) -> int:
     return scenario.emulation.emulated_kbps(kbps + round((wants(demand) - kbps) * share))
 
 
+def offered_rates(scenario: Scenario, demands: list, allocated: dict[str, int], market: bool) -> dict[str, int]:
+    """What a run offers for each of ``demands`` (emulated kbps): the scenario's traffic
+    rate when it sets one, else :func:`offered_rate`; a demand the timeline adds, its max
+    rate within its host's access link."""
+    emulate = scenario.emulation.emulated_kbps
+    specs = {d.id: scenario.traffic_of(d.id) for d in demands}
+    return {d.id: emulate(specs[d.id].rate_kbps) if specs[d.id].rate_kbps else
+            offered_rate(scenario, d, allocated if market else {}) if d in scenario.demands
+            else emulate(min(d.max_kbps, scenario.host[d.src].access_kbps)) for d in demands}
+
+
 def all_demands(scenario: Scenario) -> list:
     """The scenario's demands and those its timeline adds."""
     return [*scenario.demands, *(e.params["demand"] for e in scenario.timeline if e.action == "demand_add")]
@@ -59,10 +70,7 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     allocated = status.get("allocated_kbps") or {}
     demands = all_demands(scenario)
     specs = {d.id: scenario.traffic_of(d.id) for d in demands}
-    emulate = scenario.emulation.emulated_kbps
-    offered = {d.id: emulate(specs[d.id].rate_kbps) if specs[d.id].rate_kbps else
-               offered_rate(scenario, d, allocated if market else {}) if d in scenario.demands
-               else emulate(min(d.max_kbps, scenario.host[d.src].access_kbps)) for d in demands}
+    offered = offered_rates(scenario, demands, allocated, market)
     seconds = max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
                    *(int(s.stop_s) + 2 for s in specs.values() if s.stop_s is not None),
                    *(int(s.start_s) + 3 for s in specs.values() if s.start_s is not None)])

@@ -23,6 +23,7 @@ COMMANDS = {
     "auction": "auction",
     "controller": "controller",
     "run": "run",
+    "simulate": "simulate",
     "serve": "serve",
     "ledger": "ledger",
     "report": "report",

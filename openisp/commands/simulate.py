@@ -1,0 +1,92 @@
+"""``openisp simulate SCENARIO``: predict what ``openisp run`` would measure, without emulation."""
+from __future__ import annotations
+
+import json
+
+from topologies.loader import load_scenario
+from topologies.model import MECHANISMS
+from topologies.units import format_rate
+
+HELP = ("predict each demand's received rate, each link's load and each meter's drops from the rules the "
+        "controller would install (flow-level, max-min; no emulation, no root); exits non-zero when a "
+        "demand is predicted under 90%% of its allocation or a floor is missed")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO")
+    parser.add_argument("--plan", choices=("market", "shortest"), default="market",
+                        help="market (default): the auction's plan; shortest: shortest paths, no market")
+    parser.add_argument("--mechanism", choices=MECHANISMS, help="payment rule (default: the scenario's)")
+    parser.add_argument("--flows", type=int, metavar="N",
+                        help="flows per demand (default: as openisp run sends them)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _table(header, rows) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*map(str, r)) for r in rows)]
+
+
+def report(scenario, sim, plan: str) -> dict:
+    """The prediction as a run's report shapes it: one entry per demand (a run's fields, with
+    the predicted rate as ``received_kbps``), links, meters and the broken promises."""
+    from dataplane.verdict import Measured, judge
+
+    flows: dict[str, set] = {}
+    for b in sim.branches:
+        flows.setdefault(b.demand, set()).add(b.flow)
+    measured = {d: Measured(offered_kbps=sim.offered[d], received_kbps=round(sim.received[d], 3),
+                            flows=len(flows.get(d, ())))
+                for d in sim.received}
+    real = {d: k for d, k in sim.allocated_real.items()}
+    outcomes, problems = judge(scenario, real, sim.paths, measured, market=plan == "market")
+    emulate = scenario.emulation.emulated_kbps
+    links = [{"link": link, "from": a, "to": b, "capacity_kbps": emulate(scenario.link[link].capacity_kbps),
+              "load_kbps": round(kbps, 3)} for (link, a, b), kbps in sorted(sim.link_load.items())]
+    meters = [{"switch": scenario.switch_by_dpid[dpid].name, "meter_id": meter_id, **{
+        k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items()}}
+        for (dpid, meter_id), m in sorted(sim.meters.items())]
+    return {"scenario": scenario.name, "plan": plan, "emulation_scale": scenario.emulation.scale,
+            "demands": [o.to_json() for o in outcomes], "links": links, "meters": meters,
+            "undelivered_kbps": {d: round(k, 3) for d, k in sim.undelivered.items()},
+            "ok": not problems, "problems": problems}
+
+
+def render(scenario, rep: dict) -> str:
+    lines = [f"{scenario.name}: {rep['plan']} plan, predicted (flow-level, max-min"
+             + (f"; emulated rates, real x {rep['emulation_scale']:g}" if rep["emulation_scale"] != 1 else "") + ")", ""]
+    rows = []
+    for d in rep["demands"]:
+        want = min(d["allocated_kbps"], d["offered_kbps"]) if d["allocated_kbps"] else None
+        rows.append((d["demand"], f"{d['src']} -> {d['dst']}",
+                     format_rate(d["allocated_kbps"]) if d["allocated_kbps"] else "-",
+                     format_rate(d["offered_kbps"]), format_rate(round(d["received_kbps"])),
+                     f"{100 * d['received_kbps'] / want:.0f}%" if want else "-", "ok" if d["ok"] else "SHORT"))
+    lines += _table(("demand", "src -> dst", "allocated", "offered", "predicted", "of allocation", ""), rows) + [""]
+    rows = [(l["link"], f"{l['from']} -> {l['to']}", format_rate(round(l["load_kbps"])),
+             format_rate(l["capacity_kbps"]), f"{100 * l['load_kbps'] / l['capacity_kbps']:.0f}%")
+            for l in rep["links"] if l["load_kbps"] > 0]
+    lines += _table(("link", "direction", "load", "capacity", "used"), rows) + [""]
+    rows = [(m["switch"], m["meter_id"], ":".join(map(str, m["owner"][:2])) if m["owner"] else "-",
+             format_rate(m["rate_kbps"]), format_rate(round(m["reaching_kbps"])),
+             format_rate(round(m["dropped_kbps"])))
+            for m in rep["meters"] if m["dropped_kbps"] > 0.5]
+    if rows:
+        lines += ["meters that drop:"] + _table(("switch", "meter", "owner", "rate", "reaching", "dropped"), rows) + [""]
+    lines += [f"PROBLEM: {p}" for p in rep["problems"]] or ["every demand is predicted its allocation"
+                                                           if rep["plan"] == "market" else "no market: nothing promised"]
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from dataplane.simulate import simulate
+
+    if args.flows is not None and args.flows < 1:
+        print("openisp simulate: --flows must be at least 1")
+        return 2
+    scenario = load_scenario(args.scenario)
+    sim = simulate(scenario, args.plan, args.mechanism, args.flows)
+    rep = report(scenario, sim, args.plan)
+    print(json.dumps(rep, indent=2) if args.json else render(scenario, rep))
+    return 0 if rep["ok"] else 1
