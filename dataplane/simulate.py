@@ -1,18 +1,25 @@
 """A flow-level simulator: what a run would measure, predicted without emulation or root.
 
-The plan is the one the controller would install (:func:`controller.planner.build_plan`),
-put into fake OpenFlow switches as the messages it would send
-(:mod:`controller.fakeoftable`, :mod:`controller.fakenet`).  The traffic is the one
+The controller's own core (:class:`controller.core.ControllerCore`) runs in simulated
+time, and fake OpenFlow switches (:mod:`controller.fakeoftable`, :mod:`controller.fakenet`)
+apply the messages it sends, as they would arrive from os-ken.  The traffic is the one
 ``openisp run`` would offer (:func:`dataplane.traffic_phase.offered_rates`), split into
 the same flows with the same source ports (:func:`dataplane.measure.demand_flows`).
 Each flow is walked through the switches: every branch of every select group it may
 take (with the share the group's weights give it), the meters it meets and the links
-it crosses.  Then the rates are shared max-min fairly: every meter, every link
-direction and every host's access link is a capacity, every branch wants its share
-of its flow's rate, and the smallest fair share is given out first (progressive
-filling).  What a demand receives is the sum of its branches; what a meter drops is
-what reaches it (from flows it sees first on their way, as an ingress meter does)
-less what passes it.
+it crosses, with the links that are down.  Then the rates are shared max-min fairly:
+every meter, every link direction and every host's access link is a capacity, every
+branch wants its share of its flow's rate, and the smallest fair share is given out
+first (progressive filling).  What a demand receives is the sum of its branches; what
+a meter drops is what reaches it (from flows it sees first on their way, as an ingress
+meter does) less what passes it.
+
+The scenario's timeline is played in simulated time: a link event is the two port
+statuses the switches would send, a market event is due at its second (the core
+re-plans at once: a run's re-plan takes about 0.1 s more), and each stretch between
+two changes (an event, a demand starting or stopping, an on/off pattern turning) is
+shared on its own.  The market is not cleared again every epoch in simulated time
+(with the same offers and bids, it would give the same plan).
 
 The model is a fluid one: a policer is a capacity (no bursts), a link shares max-min
 (a real queue shares in proportion to what arrives), and what a demand sends over its
@@ -29,7 +36,7 @@ from fractions import Fraction
 
 from topologies.model import Scenario
 
-__all__ = ["Branch", "Simulation", "max_min", "simulate"]
+__all__ = ["Branch", "SimulatedSwitches", "Simulation", "max_min", "run_seconds", "simulate"]
 
 #: Below this many kbps a capacity counts as full, a want as met.
 EPSILON = 1e-6
@@ -86,8 +93,10 @@ class Branch:
 
 @dataclass
 class Simulation:
-    """The prediction, in emulated kbps: per demand offered and received, per link direction
-    the load, per meter what reaches it and what it passes; the branches behind them."""
+    """The prediction, in emulated kbps: per demand offered and received (its mean over the
+    seconds it sent, and second by second), per link direction the load and per meter what
+    reaches it and what it passes (means over the run), the plans in force, and the
+    branches of the last stretch."""
 
     offered: dict[str, int]
     received: dict[str, float]
@@ -98,56 +107,132 @@ class Simulation:
     meters: dict[tuple[int, int], dict]
     branches: list[Branch] = field(default_factory=list)
     undelivered: dict[str, float] = field(default_factory=dict)
+    seconds: int = 1
+    received_per_s: dict[str, list[float]] = field(default_factory=dict)
+    windows: dict[str, tuple[float, float]] = field(default_factory=dict)
+    plans: list[tuple[float, dict]] = field(default_factory=list)  # (second, real kbps per demand)
+    changes: list[float] = field(default_factory=list)  # seconds at which the network changed
+    played: list[tuple[float, str, str, bool]] = field(default_factory=list)  # (second, action, target, ok)
+
+    @property
+    def steady(self) -> bool:
+        return not self.changes and all(w == (0.0, float(self.seconds)) for w in self.windows.values())
 
 
-def fake_network(scenario: Scenario, rules):
-    """The scenario's switches holding ``rules`` (a :class:`~controller.ruleplan.RulePlan`), as the
-    controller's messages for a switch that held nothing would leave them."""
-    from controller.fakenet import network_from_messages, scenario_wiring
-    from controller.fakeoftable import FakeDatapath
-    from controller.ofmsgs import to_messages
-    from controller.ops import transition_ops
-    from controller.ruleplan import RulePlan
+class SimulatedSwitches:
+    """The controller's core and the fake switches it programs, in simulated time."""
 
-    messages = [(s.dpid, [m for _, m in to_messages(FakeDatapath(s.dpid), transition_ops(
-        RulePlan(), rules.for_switch(s.dpid), 1))]) for s in scenario.switches]
-    return network_from_messages(messages, scenario_wiring(scenario))
+    def __init__(self, scenario: Scenario, planner):
+        from controller.core import ControllerCore, Settings
+        from controller.fakenet import FakeNetwork, scenario_wiring
+        from controller.fakeoftable import FakeOFTable
+
+        self.scenario = scenario
+        self.version = 0  # moves whenever a switch's table does
+        self.core = ControllerCore(scenario, planner, Settings(epoch_s=0.0, stats_s=0.0))
+        self.tables = {s.dpid: FakeOFTable(s.dpid) for s in scenario.switches}
+        for s in scenario.switches:
+            self.core.connected(s.dpid, now=0.0)  # it asks for the flow table: an empty one
+            self.deliver(self.core.flow_stats(s.dpid, [], False, now=0.0), 0.0)
+        self.net = FakeNetwork(self.tables, scenario_wiring(scenario))
+        self.ends = {}
+        for port in scenario.graph.ports():
+            if port.kind == "link":
+                self.ends.setdefault(port.peer, []).append((scenario.switch[port.switch].dpid, port.number))
+
+    def deliver(self, ops_by_dpid: dict, now: float) -> None:
+        """Apply the core's operations to the switches and answer their barriers."""
+        from controller.fakeoftable import FakeDatapath
+        from controller.ofmsgs import to_messages
+        from controller.ops import Barrier, RequestStats
+
+        for dpid, ops in ops_by_dpid.items():
+            wire = [op for op in ops if not isinstance(op, RequestStats)]
+            self.tables[dpid].apply([m for _, m in to_messages(FakeDatapath(dpid), wire)])
+            self.version += 1
+            tokens = [op.token for op in ops if isinstance(op, Barrier) and op.token is not None]
+            if tokens:
+                self.deliver(self.core.barrier_reply(dpid, tokens[-1], now=now), now)
+
+    def link(self, link: str, down: bool, now: float) -> None:
+        """A link goes down or comes back: both its ends tell the controller."""
+        for dpid, port in self.ends[link]:
+            self.deliver(self.core.port_status(dpid, port, down, now=now), now)
+
+    @property
+    def plan(self):
+        return self.core.current
 
 
 def _packet(flow) -> dict:
+    """The first packet of ``flow`` as its generator builds it."""
     proto, src, dst = (6, "tcp_src", "tcp_dst") if flow.protocol == "tcp" else (17, "udp_src", "udp_dst")
     return {"eth_src": flow.src_mac, "eth_dst": flow.dst_mac, "eth_type": 0x0800, "ipv4_src": flow.src_ip,
             "ipv4_dst": flow.dst_ip, "ip_proto": proto, src: flow.src_port, dst: flow.dst_port}
 
 
-def trace_flows(scenario: Scenario, net, flows) -> list[Branch]:
-    """Every branch of every flow, through the fake network ``net``."""
-    branches = []
-    for i, f in enumerate(flows):
-        port = scenario.graph.host_port(f.src_host)
-        for t in net.walk_all(scenario.switch[port.switch].dpid, port.number, _packet(f)):
-            branches.append(Branch(f.demand, i, t.share, tuple(t.meters), tuple(t.links), t.outcome))
-    return branches
+def _active(flow, t: float) -> bool:
+    """Whether ``flow`` sends at ``t`` (its window, and the on part of an on/off pattern)."""
+    if not flow.start_s <= t < flow.stop_s:
+        return False
+    if flow.pattern != "onoff":
+        return True
+    return (t - flow.start_s) % (flow.on_s + flow.off_s) < flow.on_s
+
+
+def _turns(flow, seconds: float) -> list[float]:
+    """The moments ``flow`` starts or stops sending."""
+    out = [flow.start_s, flow.stop_s]
+    if flow.pattern == "onoff" and flow.on_s + flow.off_s > 0:
+        t = flow.start_s
+        while t < min(flow.stop_s, seconds):
+            out += [t, t + flow.on_s]
+            t += flow.on_s + flow.off_s
+    return out
+
+
+def run_seconds(scenario: Scenario, seconds: int) -> int:
+    """How long a run of ``seconds`` lasts on ``scenario`` (its timeline and traffic windows
+    lengthen it), as :func:`dataplane.traffic_phase.run_traffic_phase` counts it."""
+    from topologies.timeline import timeline_seconds
+
+    from .traffic_phase import all_demands
+
+    specs = [scenario.traffic_of(d.id) for d in all_demands(scenario)]
+    return max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
+                *(int(s.stop_s) + 2 for s in specs if s.stop_s is not None),
+                *(int(s.start_s) + 3 for s in specs if s.start_s is not None)])
 
 
 def simulate(scenario: Scenario, plan: str = "market", mechanism: str | None = None,
-             flows_per_demand: int | None = None, epoch_plan=None) -> Simulation:
-    """Predict the steady state of ``openisp run``'s traffic on ``scenario``."""
-    from controller.planner import build_plan
+             flows_per_demand: int | None = None, epoch_plan=None, seconds: int = 3) -> Simulation:
+    """Predict what ``openisp run --seconds SECONDS`` would measure on ``scenario``.
+    ``epoch_plan``: install this plan (every epoch) instead of the one the market makes."""
+    from controller.planner import make_planner
+    from topologies.timeline import demand_windows, link_events, market_events
 
     from .measure import FLOWS_PER_DEMAND, demand_flows
-    from .traffic_phase import offered_rates
+    from .traffic_phase import all_demands, offered_rates
 
-    ep = epoch_plan or build_plan(scenario, plan, mechanism, 0, frozenset())
+    planner = make_planner(scenario, plan, mechanism) if epoch_plan is None else (lambda *a, **k: epoch_plan)
+    world = SimulatedSwitches(scenario, planner)
+    first = world.plan
     market = plan == "market"
-    allocated = dict(ep.allocated_kbps)
-    offered = offered_rates(scenario, list(scenario.demands), allocated, market)
-    split = {d for d, p in ep.path_kbps.items() if len(p) > 1}
-    slices = ep.source_port_slices or FLOWS_PER_DEMAND
-    flows = demand_flows(scenario, offered, 1.0, lambda d: flows_per_demand or scenario.traffic_of(d).flows or (
-        slices if d in split else FLOWS_PER_DEMAND))
-    net = fake_network(scenario, ep.rules)
-    branches = trace_flows(scenario, net, flows)
+    seconds = run_seconds(scenario, seconds)
+    demands = all_demands(scenario)
+    specs = {d.id: scenario.traffic_of(d.id) for d in demands}
+    windows = {d: (max(start, specs[d].start_s or 0.0), min(stop, specs[d].stop_s or stop))
+               for d, (start, stop) in demand_windows(scenario, seconds).items()}
+    offered = offered_rates(scenario, demands, dict(first.allocated_kbps), market)
+    split = {d for d, p in first.path_kbps.items() if len(p) > 1}
+    slices = first.source_port_slices or FLOWS_PER_DEMAND
+    flows = demand_flows(scenario, offered, seconds, lambda d: flows_per_demand or specs[d].flows or (
+        slices if d in split else FLOWS_PER_DEMAND), windows=windows, demands=demands)
+    events = sorted(scenario.timeline, key=lambda e: e.at_s)
+    if market_events(scenario):
+        world.core.start_timeline(0.0, now=0.0)
+    moments = sorted({0.0, float(seconds), *(e.at_s for e in events if e.at_s < seconds),
+                      *(t for f in flows for t in _turns(f, seconds) if 0 <= t < seconds)})
     emulate = scenario.emulation.emulated_kbps
     capacity: dict = {}
     for link in scenario.links:
@@ -155,42 +240,80 @@ def simulate(scenario: Scenario, plan: str = "market", mechanism: str | None = N
             capacity[("link", link.id, end)] = emulate(link.capacity_kbps)
     for host in scenario.hosts:
         capacity[("up", host.name)] = capacity[("down", host.name)] = emulate(host.access_kbps)
-    for (dpid, meter_id) in {m for b in branches for m in b.meters}:
-        capacity[("meter", dpid, meter_id)] = net.tables[dpid].meters[meter_id].rate
-    wants, uses = {}, {}
-    for n, b in enumerate(branches):
-        f = flows[b.flow]
-        wants[n] = float(f.rate_kbps * b.share)
-        use = [("up", f.src_host), *(("meter", d, m) for d, m in b.meters),
-               *(("link", link, scenario.switch_by_dpid[dpid].name) for link, dpid in b.links)]
-        if b.outcome == f"delivered:{f.dst_host}":
-            use.append(("down", f.dst_host))
-        uses[n] = use
-    rate = max_min(wants, uses, capacity)
-    received = {d.id: 0.0 for d in scenario.demands if d.id in offered}
-    undelivered: dict[str, float] = {}
+
+    per_s = {d: [0.0] * seconds for d in windows}
     load: dict = {}
     reaching: dict = {}
     passing: dict = {}
-    for n, b in enumerate(branches):
-        f = flows[b.flow]
-        if b.outcome == f"delivered:{f.dst_host}":
-            received[b.demand] += rate[n]
-        elif rate[n] > EPSILON:
-            undelivered[b.demand] = undelivered.get(b.demand, 0.0) + rate[n]
-        for link, dpid in b.links:
-            name = scenario.switch_by_dpid[dpid].name
-            far = scenario.link[link].b if scenario.link[link].a == name else scenario.link[link].a
-            load[(link, name, far)] = load.get((link, name, far), 0.0) + rate[n]
-        for k, m in enumerate(b.meters):
-            passing[m] = passing.get(m, 0.0) + rate[n]
-            if k == 0:  # the first meter on its way sees all it sends
-                reaching[m] = reaching.get(m, 0.0) + wants[n]
+    undelivered: dict[str, float] = {}
+    plans = [(0.0, dict(first.allocated_kbps))]
+    changes: list[float] = []
+    played = []
+    walked: dict = {}  # (tables' version, links down, flow) -> its branches
+    branches: list[Branch] = []
+    down: set[str] = set()
+    for t0, t1 in zip(moments, moments[1:]):
+        before = world.version
+        for e in (e for e in events if e.at_s == t0):
+            if e.action in ("link_down", "link_up"):
+                (down.add if e.action == "link_down" else down.discard)(e.target)
+                world.link(e.target, e.action == "link_down", now=t0)
+                played.append((t0, e.action, e.target, True))
+        if any(e.at_s == t0 and e.action not in ("link_down", "link_up") for e in events):
+            world.deliver(world.core.tick(now=t0), t0)
+        if world.version != before or any(e.at_s == t0 for e in events):
+            changes.append(t0)
+            if world.plan.allocated_kbps != plans[-1][1]:
+                plans.append((t0, dict(world.plan.allocated_kbps)))
+        live = [i for i, f in enumerate(flows) if _active(f, t0)]
+        branches = []
+        for i in live:
+            key = (world.version, frozenset(down), i)
+            if key not in walked:
+                f = flows[i]
+                port = scenario.graph.host_port(f.src_host)
+                walked[key] = [Branch(f.demand, i, t.share, tuple(t.meters), tuple(t.links), t.outcome)
+                               for t in world.net.walk_all(scenario.switch[port.switch].dpid, port.number,
+                                                           _packet(f), down_links=frozenset(down))]
+            branches += walked[key]
+        wants, uses = {}, {}
+        for n, b in enumerate(branches):
+            f = flows[b.flow]
+            wants[n] = float(f.rate_kbps * b.share)
+            for m in b.meters:  # as the switch holds it now: an id is modified from one plan to the next
+                capacity[("meter", *m)] = world.tables[m[0]].meters[m[1]].rate
+            use = [("up", f.src_host), *(("meter", d, m) for d, m in b.meters),
+                   *(("link", link, scenario.switch_by_dpid[dpid].name) for link, dpid in b.links)]
+            if b.outcome == f"delivered:{f.dst_host}":
+                use.append(("down", f.dst_host))
+            uses[n] = use
+        rate = max_min(wants, uses, capacity)
+        span = t1 - t0
+        for n, b in enumerate(branches):
+            f = flows[b.flow]
+            if b.outcome == f"delivered:{f.dst_host}":
+                for i in range(int(t0), min(seconds, int(-(-t1 // 1)))):
+                    per_s[b.demand][i] += rate[n] * max(0.0, min(t1, i + 1) - max(t0, i))
+            elif rate[n] > EPSILON:
+                undelivered[b.demand] = undelivered.get(b.demand, 0.0) + rate[n] * span / seconds
+            for link, dpid in b.links:
+                name = scenario.switch_by_dpid[dpid].name
+                key = (link, name, scenario.link[link].other_end(name))
+                load[key] = load.get(key, 0.0) + rate[n] * span / seconds
+            for k, m in enumerate(b.meters):
+                passing[m] = passing.get(m, 0.0) + rate[n] * span / seconds
+                if k == 0:  # the first meter on its way sees all it sends
+                    reaching[m] = reaching.get(m, 0.0) + wants[n] * span / seconds
+    received = {}
+    for d, (start, stop) in windows.items():
+        sending = sum(max(0.0, min(stop, i + 1) - max(start, i)) for i in range(seconds))
+        received[d] = sum(per_s[d]) / sending if sending else 0.0
     meters = {}
     for m in sorted(passing):
-        owner = ep.rules.meter_owners.get(m)
+        owner = world.plan.rules.meter_owners.get(m) or first.rules.meter_owners.get(m)
         meters[m] = {"rate_kbps": capacity[("meter", *m)], "reaching_kbps": reaching.get(m, passing[m]),
                      "passed_kbps": passing[m], "dropped_kbps": max(0.0, reaching.get(m, passing[m]) - passing[m]),
                      "owner": list(owner) if owner else None}
-    return Simulation(offered, received, {d: emulate(k) for d, k in allocated.items()}, allocated, dict(ep.paths),
-                      load, meters, branches, undelivered)
+    return Simulation(offered, received, {d: emulate(k) for d, k in first.allocated_kbps.items()},
+                      dict(first.allocated_kbps), dict(first.paths), load, meters, branches, undelivered, seconds,
+                      per_s, windows, plans, changes, played)

@@ -19,6 +19,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mechanism", choices=MECHANISMS, help="payment rule (default: the scenario's)")
     parser.add_argument("--flows", type=int, metavar="N",
                         help="flows per demand (default: as openisp run sends them)")
+    parser.add_argument("--seconds", type=int, default=3,
+                        help="how long each demand's traffic runs, as in openisp run (default %(default)s; a "
+                             "timeline lengthens it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -31,16 +34,23 @@ def _table(header, rows) -> list[str]:
 def report(scenario, sim, plan: str) -> dict:
     """The prediction as a run's report shapes it: one entry per demand (a run's fields, with
     the predicted rate as ``received_kbps``), links, meters and the broken promises."""
-    from dataplane.verdict import Measured, judge
+    from dataplane.traffic_phase import all_demands, sending_all_second
+    from dataplane.verdict import Measured, judge, judge_over_time
 
     flows: dict[str, set] = {}
     for b in sim.branches:
         flows.setdefault(b.demand, set()).add(b.flow)
     measured = {d: Measured(offered_kbps=sim.offered[d], received_kbps=round(sim.received[d], 3),
-                            flows=len(flows.get(d, ())))
+                            flows=len(flows.get(d, ())),
+                            received_kbps_per_s=tuple(round(x, 3) for x in sim.received_per_s.get(d, ())))
                 for d in sim.received}
-    real = {d: k for d, k in sim.allocated_real.items()}
-    outcomes, problems = judge(scenario, real, sim.paths, measured, market=plan == "market")
+    market = plan == "market"
+    outcomes, problems = judge(scenario, sim.allocated_real, sim.paths, measured, market=market,
+                               whole_window=sim.steady, demands=all_demands(scenario))
+    if market and not sim.steady:
+        specs = {d.id: scenario.traffic_of(d.id) for d in all_demands(scenario)}
+        problems += judge_over_time(scenario, measured, sim.offered, sim.windows, sim.plans, sim.changes,
+                                    active=lambda d, i: sending_all_second(specs.get(d), sim.windows.get(d), i))
     emulate = scenario.emulation.emulated_kbps
     links = [{"link": link, "from": a, "to": b, "capacity_kbps": emulate(scenario.link[link].capacity_kbps),
               "load_kbps": round(kbps, 3)} for (link, a, b), kbps in sorted(sim.link_load.items())]
@@ -48,6 +58,9 @@ def report(scenario, sim, plan: str) -> dict:
         k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items()}}
         for (dpid, meter_id), m in sorted(sim.meters.items())]
     return {"scenario": scenario.name, "plan": plan, "emulation_scale": scenario.emulation.scale,
+            "seconds": sim.seconds, "steady": sim.steady, "changes_s": sim.changes,
+            "timeline": [{"at_s": at, "action": action, "target": target, "ok": ok}
+                         for at, action, target, ok in sim.played],
             "demands": [o.to_json() for o in outcomes], "links": links, "meters": meters,
             "undelivered_kbps": {d: round(k, 3) for d, k in sim.undelivered.items()},
             "ok": not problems, "problems": problems}
@@ -74,6 +87,13 @@ def render(scenario, rep: dict) -> str:
             for m in rep["meters"] if m["dropped_kbps"] > 0.5]
     if rows:
         lines += ["meters that drop:"] + _table(("switch", "meter", "owner", "rate", "reaching", "dropped"), rows) + [""]
+    if not rep["steady"]:
+        lines += [(f"the network changed at {', '.join(f'{c:g}' for c in rep['changes_s'])} s; " if rep["changes_s"]
+                   else "demands send part of the time; ") + "received per second (judged second by second):"]
+        for d in rep["demands"]:
+            lines.append(f"  {d['demand']:<12} " + " ".join(f"{format_rate(round(x)):>9}"
+                                                           for x in d["received_kbps_per_s"]))
+        lines.append("")
     lines += [f"PROBLEM: {p}" for p in rep["problems"]] or ["every demand is predicted its allocation"
                                                            if rep["plan"] == "market" else "no market: nothing promised"]
     return "\n".join(lines)
@@ -86,7 +106,10 @@ def run(args) -> int:
         print("openisp simulate: --flows must be at least 1")
         return 2
     scenario = load_scenario(args.scenario)
-    sim = simulate(scenario, args.plan, args.mechanism, args.flows)
+    if not 1 <= args.seconds <= 3600:
+        print("openisp simulate: --seconds must be between 1 and 3600")
+        return 2
+    sim = simulate(scenario, args.plan, args.mechanism, args.flows, seconds=args.seconds)
     rep = report(scenario, sim, args.plan)
     print(json.dumps(rep, indent=2) if args.json else render(scenario, rep))
     return 0 if rep["ok"] else 1
