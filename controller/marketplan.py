@@ -17,7 +17,8 @@ table  what it does
        share a host pair are told apart by UDP/TCP destination port; a
        demand's TCP return traffic is never taken for a reverse demand's; every
        other packet of the host is metered at the universal-service floor
-       and routed best effort; on the destination host's switch, a served
+       (without one: at the host's share of what the market left unsold,
+       :func:`best_effort_rates`) and routed best effort; on the destination host's switch, a served
        demand's TCP acknowledgements are metered at a sixteenth of its
        allocation and routed best effort
 2      label switching: forward on the MPLS label; the last switch pops it
@@ -304,15 +305,60 @@ def demand_rules(scenario: Scenario, paths: PathPlan, epoch: int, ids: IdAllocat
     return flows, groups, meters, owners
 
 
-def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
-    """Every host's other traffic: metered at the universal-service floor, routed best effort."""
+#: A host's best effort never gets less than this (kbps), so that pings and the like go on
+#: over links the market sold whole (a world without a universal floor reserves nothing).
+BEST_EFFORT_MIN_KBPS = 8
+
+
+def best_effort_rates(scenario: Scenario, paths: PathPlan, down: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Each host's best-effort rate (kbps) in a world without a universal floor: a max-min
+    share of what the market left unsold on every link direction its best-effort routes
+    (to every other host) may cross, so that best effort never takes what was sold.
+
+    The spare of a link direction is its capacity less the kbps of the served paths
+    crossing it that way.  A host wants at most its access link; a host that crosses no
+    link gets that.  Every host gets at least :data:`BEST_EFFORT_MIN_KBPS`.
+    """
+    from .maxmin import max_min
+
+    graph = scenario.graph
+    up = None if not down else {l.id for l in scenario.links if l.id not in down}
+    spare = {}
+    for link in scenario.links:
+        if link.id not in down:
+            spare[(link.id, link.a)] = spare[(link.id, link.b)] = float(link.capacity_kbps)
+    for demand_paths in paths.demands.values():
+        for p in demand_paths:
+            for link, sw in zip(p.primary.links, p.primary.switches):
+                if (link, sw) in spare:
+                    spare[(link, sw)] -= p.kbps
+    towards = {sw: graph.tree_towards(sw, up) for sw in {h.switch for h in scenario.hosts}}
+    uses: dict[str, set] = {}
+    for h in scenario.hosts:
+        crossed = uses.setdefault(h.name, set())
+        for dst_switch, tree in towards.items():
+            at = h.switch
+            while at != dst_switch and at in tree:
+                link, nxt = tree[at]
+                crossed.add((link, at))
+                at = nxt
+    wants = {h.name: float(h.access_kbps) for h in scenario.hosts}
+    rates = max_min(wants, {h: sorted(u) for h, u in uses.items()}, {k: max(0.0, v) for k, v in spare.items()})
+    return {h: max(BEST_EFFORT_MIN_KBPS, int(rate)) for h, rate in rates.items()}
+
+
+def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator, best_effort: Mapping[str, int] | None = None):
+    """Every host's other traffic: metered at the universal-service floor (which the market
+    reserves), routed best effort.  Without a floor, at ``best_effort`` (host -> kbps, from
+    :func:`best_effort_rates`) when given, else not metered."""
     flows, meters, owners = [], [], {}
     floor = scenario.market.universal_floor_kbps
     for i, h in enumerate(scenario.hosts):
         dpid = scenario.switch[h.switch].dpid
         meter_id = None
-        if floor > 0:
-            meter = _meter(scenario, ids, dpid, floor)
+        rate = floor if floor > 0 else (best_effort or {}).get(h.name, 0)
+        if rate > 0:
+            meter = _meter(scenario, ids, dpid, rate)
             meters.append(meter)
             meter_id = meter.meter_id
             owners[(dpid, meter_id)] = ("floor", h.name, 0)
@@ -325,7 +371,8 @@ def floor_rules(scenario: Scenario, epoch: int, ids: IdAllocator):
 def market_plan(scenario: Scenario, paths: PathPlan, epoch: int = 0, down: frozenset[str] = frozenset()) -> RulePlan:
     """Everything every switch should hold to enforce ``paths`` in ``epoch``; ``down`` links carry nothing."""
     ids = IdAllocator(epoch)
-    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids)
+    best_effort = best_effort_rates(scenario, paths, down) if scenario.market.universal_floor_kbps <= 0 else None
+    f_flows, f_meters, f_owners = floor_rules(scenario, epoch, ids, best_effort)
     floor_meters = {name: meter_id for (_, meter_id), (_, name, _) in f_owners.items()}
     d_flows, groups, d_meters, d_owners = demand_rules(scenario, paths, epoch, ids, floor_meters)
     flows = [*edge_flows(scenario, epoch), *d_flows, *f_flows, *label_flows(scenario, paths, epoch),

@@ -14,8 +14,8 @@ from controller import cookies, ops as o
 from controller.fakenet import FakeNetwork, scenario_wiring
 from controller.fakeoftable import FakeOFTable
 from controller.marketplan import (
-    SPLIT_BITS, IdAllocator, _burst, demand_rules, edge_flows, floor_rules, label_flows, market_plan, route_flows,
-    slice_blocks, slice_counts,
+    BEST_EFFORT_MIN_KBPS, SPLIT_BITS, IdAllocator, _burst, best_effort_rates, demand_rules, edge_flows, floor_rules,
+    label_flows, market_plan, route_flows, slice_blocks, slice_counts,
 )
 from controller.market import clear_market
 from controller.pathing import local_first_violations, plan_paths
@@ -259,6 +259,48 @@ def test_the_universal_floor_is_metered_at_the_floor_on_every_host():
                                         IdAllocator(0))
     assert (meters, owners) == ([], {}) and [f.meter_id for f in flows] == [None] * 3
     assert {f.goto_table for f in flows} == {3}
+
+
+NO_FLOOR = replace(TINY, market=replace(TINY.market, universal_floor_kbps=0))
+
+
+def test_without_a_floor_best_effort_shares_what_the_market_left_unsold_on_its_routes():
+    """Best effort from a goes a>b>c (latency 2, not 5 over ac); d1 holds 3 Mbps of ab and bc
+    that way: h1 and h2 share the 7 Mbps left; h3's way back is unsold (10 Mbps links)."""
+    assert best_effort_rates(NO_FLOOR, TINY_PATHS) == {"h1": 3500, "h2": 3500, "h3": 10_000}
+    # ab cut: a's best effort takes ac, where d1's other path holds 1 Mbps
+    assert best_effort_rates(NO_FLOOR, TINY_PATHS, frozenset({"ab"})) == {"h1": 4500, "h2": 4500, "h3": 10_000}
+    sold = plan_paths(NO_FLOOR, result(("d1", "h1", "h3", 10_000, [(10_000, ABC, ("ab", "bc"))])))
+    assert best_effort_rates(NO_FLOOR, sold) == {"h1": BEST_EFFORT_MIN_KBPS, "h2": BEST_EFFORT_MIN_KBPS,
+                                                 "h3": 10_000}
+    # the meters, emulated at half scale, and only without a floor
+    meters = floor_rules(NO_FLOOR, 0, IdAllocator(0), best_effort_rates(NO_FLOOR, TINY_PATHS))[1]
+    assert [m.rate_kbps for m in meters] == [1750, 1750, 5000]
+    plan = market_plan(NO_FLOOR, TINY_PATHS)
+    assert sorted(m.rate_kbps for (_, mid), owner in plan.meter_owners.items() if owner[0] == "floor"
+                  for m in plan.meters if m.meter_id == mid and m.dpid == _) == [1750, 1750, 5000]
+    assert sorted(m.rate_kbps for (d, mid), owner in market_plan(TINY, TINY_PATHS).meter_owners.items()
+                  if owner[0] == "floor" for m in market_plan(TINY, TINY_PATHS).meters
+                  if (m.dpid, m.meter_id) == (d, mid)) == [100, 100, 100]  # the floor, as before
+
+
+def test_best_effort_never_starves_a_served_demand_on_a_crowded_generated_world(monkeypatch):
+    """``openisp generate --seed 2 --demands 70``: unserved demands sent at their max rate used
+    to go unmetered, over links the market had sold; the simulator predicted five served
+    demands under 90% of their allocation.  Metered at their share of what is unsold: none."""
+    from controller import marketplan
+    from dataplane.simulate import simulate
+
+    world = load_scenario_text(to_yaml(generate_world(seed=2, demands=70)))
+    assert world.market.universal_floor_kbps == 0
+
+    def short():
+        sim = simulate(world)
+        return [d for d, a in sim.allocated.items() if a > 1 and sim.received[d] < 0.9 * min(a, sim.offered[d])]
+
+    assert short() == []
+    monkeypatch.setattr(marketplan, "best_effort_rates", lambda *args: {})
+    assert len(short()) >= 3
 
 
 def test_each_path_of_a_split_demand_has_its_meter_and_failover_group_and_its_share_of_source_ports():
