@@ -33,9 +33,8 @@ def run(tmp_path, traffic: str, world_text: str | None = None) -> dict:
     world.write_text(text + f"\ntraffic:\n  default: {traffic}\n")
     result = subprocess.run([sys.executable, "-m", "openisp.cli", "run", str(world), "--json", "--no-prometheus"],
                             capture_output=True, text=True, timeout=300)
-    report = json.loads(result.stdout)
-    assert result.returncode in (0, 1), result.stderr[-2000:]
-    return report
+    assert result.returncode in (0, 1) and result.stdout.startswith("{"), (result.returncode, result.stderr[-3000:])
+    return json.loads(result.stdout)
 
 
 def test_full_size_udp_frames_cross_labelled_paths(tmp_path):

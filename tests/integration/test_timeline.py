@@ -48,3 +48,25 @@ def test_a_link_failure_is_a_dip_and_a_recovery_in_the_seconds_of_the_demand_tha
 def test_an_arriving_demand_starts_at_its_second(report):
     late = seconds(report, "late")
     assert all(x == 0 for x in late[:20]) and all(0.9 * 2000 <= x <= 1.1 * 2000 for x in late[21:25]), late
+
+
+def test_the_simulator_predicts_each_steady_second_within_ten_percent(report):
+    """`openisp simulate` plays the same timeline in simulated time: each second away from a
+    change (one second either side) is within 10% of what the emulation measured."""
+    result = subprocess.run([sys.executable, "-m", "openisp.cli", "simulate", "topologies/library/timeline.yaml",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    predicted = json.loads(result.stdout)
+    assert predicted["seconds"] == report["traffic"]["seconds"]  # the receivers' bins may hold one more
+    changes = [6, 10, 16, 20]
+    compared, worst = 0, 0.0
+    for d in predicted["demands"]:
+        emulated = seconds(report, d["demand"])
+        for i, guess in enumerate(d["received_kbps_per_s"]):
+            if i < 1 or i + 1 >= min(len(emulated), predicted["seconds"]) or any(abs(i - c) <= 1 for c in changes):
+                continue
+            assert abs(emulated[i] - guess) <= 0.1 * max(guess, 100), (d["demand"], i, emulated[i], guess)
+            compared += 1
+            worst = max(worst, abs(emulated[i] - guess) / max(guess, 100))
+    print(f"{compared} seconds compared, at most {100 * worst:.1f}% apart")
+    assert compared >= 30, compared
