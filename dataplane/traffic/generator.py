@@ -193,7 +193,7 @@ class Generator:
         while clock() < self.plan.start_ns:
             if stop.why():
                 return stop.why()
-            time.sleep(min(_MAX_SLEEP_NS, self.plan.start_ns - clock()) / 1e9)
+            time.sleep(max(0, min(_MAX_SLEEP_NS, self.plan.start_ns - clock())) / 1e9)  # the start may pass meanwhile
         late = clock() - self.plan.start_ns
         if late > LATE_NS:  # shift rather than burst everything we missed
             self.late_ns = late
@@ -235,7 +235,7 @@ class Generator:
                 continue
             due, i = heap[0]
             if due > now:
-                wait = min(due - now, deadline - now, _MAX_SLEEP_NS) / 1e9
+                wait = max(0, min(due - now, deadline - now, _MAX_SLEEP_NS)) / 1e9
                 if blocked:
                     writable.select(wait)
                 else:
