@@ -7,6 +7,8 @@ from topologies.loader import load_scenario
 from topologies.model import MECHANISMS
 from topologies.units import format_rate
 
+from .auction import _table
+
 HELP = ("predict each demand's received rate, each link's load and each meter's drops from the rules the "
         "controller would install (flow-level, max-min; no emulation, no root); exits non-zero when a "
         "demand is predicted under 90%% of its allocation or a floor is missed")
@@ -23,12 +25,6 @@ def add_arguments(parser) -> None:
                         help="how long each demand's traffic runs, as in openisp run (default %(default)s; a "
                              "timeline lengthens it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-
-
-def _table(header, rows) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*map(str, r)) for r in rows)]
 
 
 def report(scenario, sim, plan: str) -> dict:
