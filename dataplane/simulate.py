@@ -34,7 +34,7 @@ from fractions import Fraction
 
 from topologies.model import Scenario
 
-__all__ = ["Branch", "SimulatedSwitches", "Simulation", "max_min", "run_seconds", "simulate"]
+__all__ = ["Branch", "SimulatedSwitches", "Simulation", "max_min", "simulate"]
 
 from controller.maxmin import EPSILON, max_min  # noqa: F401 (max_min is this module's too)
 
@@ -152,28 +152,15 @@ def _turns(flow, seconds: float) -> list[float]:
     return out
 
 
-def run_seconds(scenario: Scenario, seconds: int) -> int:
-    """How long a run of ``seconds`` lasts on ``scenario`` (its timeline and traffic windows
-    lengthen it), as :func:`dataplane.traffic_phase.run_traffic_phase` counts it."""
-    from topologies.timeline import timeline_seconds
-
-    from .traffic_phase import all_demands
-
-    specs = [scenario.traffic_of(d.id) for d in all_demands(scenario)]
-    return max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
-                *(int(s.stop_s) + 2 for s in specs if s.stop_s is not None),
-                *(int(s.start_s) + 3 for s in specs if s.start_s is not None)])
-
-
 def simulate(scenario: Scenario, plan: str = "market", mechanism: str | None = None,
              flows_per_demand: int | None = None, epoch_plan=None, seconds: int = 3) -> Simulation:
     """Predict what ``openisp run --seconds SECONDS`` would measure on ``scenario``.
     ``epoch_plan``: install this plan (every epoch) instead of the one the market makes."""
     from controller.planner import make_planner
-    from topologies.timeline import demand_windows, link_events, market_events
+    from topologies.timeline import LINK_ACTIONS, market_events
 
     from .measure import FLOWS_PER_DEMAND, demand_flows
-    from .traffic_phase import all_demands, offered_rates
+    from .traffic_phase import all_demands, offered_rates, run_seconds, traffic_windows
 
     planner = make_planner(scenario, plan, mechanism) if epoch_plan is None else (lambda *a, **k: epoch_plan)
     world = SimulatedSwitches(scenario, planner)
@@ -182,8 +169,7 @@ def simulate(scenario: Scenario, plan: str = "market", mechanism: str | None = N
     seconds = run_seconds(scenario, seconds)
     demands = all_demands(scenario)
     specs = {d.id: scenario.traffic_of(d.id) for d in demands}
-    windows = {d: (max(start, specs[d].start_s or 0.0), min(stop, specs[d].stop_s or stop))
-               for d, (start, stop) in demand_windows(scenario, seconds).items()}
+    windows = traffic_windows(scenario, seconds)
     offered = offered_rates(scenario, demands, dict(first.allocated_kbps), market)
     split = {d for d, p in first.path_kbps.items() if len(p) > 1}
     slices = first.source_port_slices or FLOWS_PER_DEMAND
@@ -212,30 +198,29 @@ def simulate(scenario: Scenario, plan: str = "market", mechanism: str | None = N
     played = []
     walked: dict = {}  # (tables' version, links down, flow) -> its branches
     branches: list[Branch] = []
-    down: set[str] = set()
     for t0, t1 in zip(moments, moments[1:]):
         before = world.version
         for e in (e for e in events if e.at_s == t0):
-            if e.action in ("link_down", "link_up"):
-                (down.add if e.action == "link_down" else down.discard)(e.target)
+            if e.action in LINK_ACTIONS:
                 world.link(e.target, e.action == "link_down", now=t0)
                 played.append((t0, e.action, e.target, True))
-        if any(e.at_s == t0 and e.action not in ("link_down", "link_up") for e in events):
+        if any(e.at_s == t0 and e.action not in LINK_ACTIONS for e in events):
             world.deliver(world.core.tick(now=t0), t0)
         if world.version != before or any(e.at_s == t0 for e in events):
             changes.append(t0)
             if world.plan.allocated_kbps != plans[-1][1]:
                 plans.append((t0, dict(world.plan.allocated_kbps)))
+        down = frozenset(world.core.down)  # as the switches told the controller
         live = [i for i, f in enumerate(flows) if _active(f, t0)]
         branches = []
         for i in live:
-            key = (world.version, frozenset(down), i)
+            key = (world.version, down, i)
             if key not in walked:
                 f = flows[i]
                 port = scenario.graph.host_port(f.src_host)
                 walked[key] = [Branch(f.demand, i, t.share, tuple(t.meters), tuple(t.links), t.outcome)
                                for t in world.net.walk_all(scenario.switch[port.switch].dpid, port.number,
-                                                           _packet(f), down_links=frozenset(down))]
+                                                           _packet(f), down_links=down)]
             branches += walked[key]
         wants, uses = {}, {}
         for n, b in enumerate(branches):

@@ -57,6 +57,23 @@ def offered_rates(scenario: Scenario, demands: list, allocated: dict[str, int], 
             else emulate(min(d.max_kbps, scenario.host[d.src].access_kbps)) for d in demands}
 
 
+def run_seconds(scenario: Scenario, seconds: int) -> int:
+    """How long a run of ``seconds`` lasts on ``scenario``: its timeline and its traffic's
+    start and stop times lengthen it."""
+    specs = [scenario.traffic_of(d.id) for d in all_demands(scenario)]
+    return max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
+                *(int(s.stop_s) + 2 for s in specs if s.stop_s is not None),
+                *(int(s.start_s) + 3 for s in specs if s.start_s is not None)])
+
+
+def traffic_windows(scenario: Scenario, seconds: int) -> dict[str, tuple[float, float]]:
+    """When each demand sends in a run of ``seconds``: in the market (the timeline) and within
+    its traffic's start and stop."""
+    specs = {d.id: scenario.traffic_of(d.id) for d in all_demands(scenario)}
+    return {d: (max(start, specs[d].start_s or 0.0), min(stop, specs[d].stop_s or stop))
+            for d, (start, stop) in demand_windows(scenario, seconds).items()}
+
+
 def all_demands(scenario: Scenario) -> list:
     """The scenario's demands and those its timeline adds."""
     return [*scenario.demands, *(e.params["demand"] for e in scenario.timeline if e.action == "demand_add")]
@@ -71,11 +88,8 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     demands = all_demands(scenario)
     specs = {d.id: scenario.traffic_of(d.id) for d in demands}
     offered = offered_rates(scenario, demands, allocated, market)
-    seconds = max([seconds, *((int(timeline_seconds(scenario)) + 1,) if scenario.timeline else ()),
-                   *(int(s.stop_s) + 2 for s in specs.values() if s.stop_s is not None),
-                   *(int(s.start_s) + 3 for s in specs.values() if s.start_s is not None)])
-    windows = {d: (max(start, specs[d].start_s or 0.0), min(stop, specs[d].stop_s or stop))
-               for d, (start, stop) in demand_windows(scenario, seconds).items()}
+    seconds = run_seconds(scenario, seconds)
+    windows = traffic_windows(scenario, seconds)
     out(f"traffic: {seconds} s, every demand at once, at "
         + ("twice its allocation (its max rate if it won nothing), within its host's access link"
            if market else "its max rate, within its host's access link"))
