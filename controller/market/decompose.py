@@ -62,13 +62,7 @@ def decompose_source(source: str, flow: tuple[float, ...], sinks: dict[str, list
         demand[1] -= amount
         if demand[1] <= TOLERANCE_KBPS:
             want[node].pop(0)
-        switches = (source, *(a.head for a in walk))
-        key = tuple(a.link for a in walk)
-        entries = paths.setdefault(demand[0], [])
-        for i, (links, sws, kbps) in enumerate(entries):
-            if links == key:
-                entries[i] = (links, sws, kbps + amount)
-                break
-        else:
-            entries.append((key, switches, amount))
+        # Never the same links twice for a demand: either an arc of this walk is now
+        # empty (its bottleneck) or the demand is served and leaves ``want``.
+        paths.setdefault(demand[0], []).append((tuple(a.link for a in walk), (source, *(a.head for a in walk)), amount))
     return paths

@@ -9,6 +9,7 @@ import pytest
 
 from controller.market import MarketError, clear_market
 from controller.market.poc import poc_world
+from controller.market.result import PocAccount
 from topologies.errors import ScenarioError
 from topologies.loader import load_scenario, load_scenario_text
 
@@ -331,3 +332,14 @@ def test_one_last_mile_keeps_its_own_traffic_even_when_its_core_attachments_are_
     assert clear_market(s).demand("local").paths[0].links == ("own",)
     opened = clear_market(replace(s, market=replace(s.market, mode="open")))
     assert opened.demand("local").paths[0].links == ("ua2", "ua")  # the open market takes the cheaper way
+
+
+def test_the_pocs_books_in_json_name_every_field():
+    account = PocAccount("poc", "lmp", "attachment", D("7.2"), D("1.8"), D("0.55"), D("-0.000001"),
+                         (("north", D("4.4")), ("south", D("2.799999"))), (("north", 8000), ("south", 5000)),
+                         (("north", D("0.75")), ("south", D("0.8"))))
+    assert account.to_json_dict() == {
+        "name": "poc", "mechanism": "lmp", "fee_rule": "attachment", "cost": "7.2", "asks": "1.8",
+        "deficit": "5.4", "fee_per_mbps": "0.55", "rounding": "-0.000001",
+        "fees": {"north": "4.4", "south": "2.799999"}, "basis_kbps": {"north": 8000, "south": 5000},
+        "tariffs": {"north": "0.75", "south": "0.8"}}
