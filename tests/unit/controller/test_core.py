@@ -407,3 +407,13 @@ def test_a_move_cut_short_by_a_crash_leaves_nothing_that_blocks_the_next_one():
     assert len(table.flows) == len(plan.flows)
     after = second.tick(now=20)[WEST]  # and the move after is a plain one: nothing deleted first
     assert isinstance(after[0], (o.AddMeter, o.ModifyMeter, o.AddGroup, o.ModifyGroup, o.AddFlow)), after[:3]
+
+
+def test_an_epoch_of_one_second_clears_once_a_second():
+    c = core(epoch_s=1)
+    up(c, WEST)
+    c.tick(now=1)
+    assert c.epoch == 1
+    assert c.tick(now=1.5) == {} and c.epoch == 1
+    c.tick(now=2)
+    assert c.epoch == 2

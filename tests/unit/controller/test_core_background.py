@@ -86,3 +86,18 @@ def test_a_clearing_within_its_epoch_is_not_reported_and_the_plan_it_replaced_is
     assert core.status.snapshot()["notes"] == []
     assert core.take_retired() == [before] and core.take_retired() == []
     assert core.current is not before
+
+
+def test_a_clearing_of_exactly_one_epoch_or_without_epochs_is_not_late():
+    core = background_core(epoch_s=1)
+    core.tick(now=1)
+    request = core.clearing_request(now=1)
+    core.plan_ready(request, clear(request), "", now=2)  # took 1 s: just in time
+    assert core.status.snapshot()["notes"] == [] and core.epoch == 1
+    # No epochs: a re-plan for a link may take as long as it takes.
+    core = background_core(epoch_s=0)
+    core.port_status(R1, S.graph.link_port("r1", "fast").number, True, now=1)
+    request = core.clearing_request(now=1)
+    assert request.down == frozenset({"fast"})
+    core.plan_ready(request, clear(request), "", now=60)
+    assert core.status.snapshot()["notes"] == [] and core.epoch == 1

@@ -103,9 +103,11 @@ def test_source_is_target_and_the_edges_of_the_bound():
     arcs = [(0, 1, 1.0, 10.0), (1, 2, 1.0, 10.0), (0, 2, 5.0, 5.0)]
     assert cheapest_within(3, arcs, 1, 1, 0.0) == (0.0, ())
     assert cheapest_within(3, arcs, 1, 1, 0.0, budget=0.0) is None
+    assert cheapest_within(3, arcs, 1, 1, 0.0, budget=0.5) == (0.0, ())
     # A bound met up to the tolerance is met; a hair beyond it is not.
     assert cheapest_within(3, arcs, 0, 2, 20.0 - LATENCY_TOLERANCE / 2) == (2.0, (0, 1))
     assert cheapest_within(3, arcs, 0, 2, 20.0 - 2 * LATENCY_TOLERANCE) == (5.0, (2,))
+    assert cheapest_within(3, arcs, 0, 2, 5.0 - LATENCY_TOLERANCE) == (5.0, (2,))  # exactly at the tolerance
     assert cheapest_within(3, arcs, 0, 2, 5.0 - 2 * LATENCY_TOLERANCE) is None
     # The budget is strict: a path costing exactly the budget does not beat it.
     assert cheapest_within(3, arcs, 0, 2, 100.0, budget=2.0) is None
