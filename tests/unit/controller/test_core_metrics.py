@@ -137,6 +137,12 @@ def test_link_bytes_grow_by_what_each_port_sent_even_across_a_counter_reset():
         c.port_stats(WEST, [PortStat(port, 0, 0, 0, tx)], now=5)
     assert sample(c, "openisp_link_transmit_bytes_total", link="up-w", direction="west>r1") == 1700
     assert sample(c, "openisp_link_transmit_bytes_total", link="up-w", direction="r1>west") is None
+    # Each port keeps its own count: two ports in one reply, twice.
+    second = S.graph.link_port("west", "up-w2").number
+    for tx, tx2 in ((2000, 300), (2600, 700)):
+        c.port_stats(WEST, [PortStat(port, 0, 0, 0, tx), PortStat(second, 0, 0, 0, tx2)], now=6)
+    assert sample(c, "openisp_link_transmit_bytes_total", link="up-w", direction="west>r1") == 1700 + 2600 - 200
+    assert sample(c, "openisp_link_transmit_bytes_total", link="up-w2", direction="west>r3") == 700
 
 
 def demand_meter_and_flow(c: ControllerCore, dpid: int, demand: str):
@@ -160,6 +166,14 @@ def test_a_demand_s_meter_and_flow_counters_become_totals_by_demand():
     assert sample(c, "openisp_demand_forwarded_packets_total", demand="w1-e1") == 42
     assert sample(c, "openisp_demand_forwarded_bytes_total", demand="w1-e1") == 4200
     assert c.usage["bytes"] == {"w1-e1": 4200} and c.usage["dropped"] == {"w1-e1": 4}
+    # Packets and bytes, and each flow, are counted apart: a second flow of the demand
+    # (same cookie, another match) in the same reply, then both grow.
+    other = FlowStat(flow.table_id, flow.priority + 1, flow.match, flow.cookie, 0, 0)
+    for packets, more in ((50, 7), (60, 9)):
+        c.flow_stats(WEST, [FlowStat(flow.table_id, flow.priority, flow.match, flow.cookie, packets, packets * 100),
+                            other._replace(packets=more, bytes=more * 1000)], False, now=6)
+    assert sample(c, "openisp_demand_forwarded_packets_total", demand="w1-e1") == 60 + 9
+    assert sample(c, "openisp_demand_forwarded_bytes_total", demand="w1-e1") == 6000 + 9000
 
 
 def test_what_each_demand_sent_in_an_epoch_is_handed_to_the_market_source():
