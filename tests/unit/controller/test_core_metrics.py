@@ -188,6 +188,11 @@ def test_what_each_demand_sent_in_an_epoch_is_handed_to_the_market_source():
     assert source.measured_calls == [(0, {"w1-e1": 200})]  # 250 kB in 10 s: 200 kbps
     c.tick(now=20)  # nothing sent in the second epoch: nothing to record
     assert source.measured_calls == [(0, {"w1-e1": 200})] and c.usage["since"] == 20
+    # The third epoch (20 to 30 s) sends 125 kB more: 100 kbps over its own 10 s.
+    c.flow_stats(WEST, [FlowStat(flow.table_id, flow.priority, flow.match, flow.cookie, 150, 375_000)],
+                 False, now=25)
+    c.tick(now=30)
+    assert source.measured_calls[-1][1] == {"w1-e1": 100}
 
 
 def test_usage_is_scaled_back_to_real_rates_and_a_refusal_is_noted():
