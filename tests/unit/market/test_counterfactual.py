@@ -2,8 +2,11 @@
 the duality shortcut agrees with a re-solve where it applies, and steps aside where not."""
 from __future__ import annotations
 
-from controller.market.counterfactual import GROUP, DualitySettlement, Engine, groups, in_process, optimum_of
-from controller.market.network import market_from_scenario
+import math
+from decimal import Decimal
+
+from controller.market.counterfactual import GROUP, DualitySettlement, Engine, freed_cost, groups, in_process, optimum_of
+from controller.market.network import Arc, Tier, market_from_scenario
 from controller.market.pathlp import PathLP
 
 from .helpers import build
@@ -66,3 +69,34 @@ def test_duality_steps_aside_on_a_full_arc_and_a_congested_access_link():
     market, _, solution = solved(narrow)
     assert solution.access_price_per_mbps[("hb", "down")] > 0
     assert DualitySettlement(market, solution).welfare_without("cha") is None
+    # The sender's own access link, full upwards.
+    narrow = build(["a", "b"], [("l1", "a", "b", 10_000, "p1", "0.2")], [("d1", "ha", "hb", 2_000, "1.5")],
+                   access_kbps={"ha": 1_000})
+    market, _, solution = solved(narrow)
+    assert solution.access_price_per_mbps[("ha", "up")] > 0
+    assert DualitySettlement(market, solution).welfare_without("cha") is None
+
+
+def tiered(*tiers):
+    """An arc whose tiers are (kbps, ask): 1 Mbps at 0.1, then 1 Mbps at 0.3, ..."""
+    return Arc(0, "l1", "a", "b", "p1", tuple(Tier(kbps, Decimal(str(ask))) for kbps, ask in tiers), 1.0)
+
+
+def test_freed_cost_is_the_asks_of_the_tiers_freed_when_each_is_priced_at_its_ask():
+    arc = tiered((1000, "0.1"), (1000, "0.3"), (2000, "0.5"))
+    # 1.5 Mbps carried at a price of 0.3: freeing 0.4 stays in the second tier.
+    assert math.isclose(freed_cost(arc, 1.5, 0.4, 0.3), 0.4 * 0.3)
+    # Freeing 1.0 reaches down into the first tier, whose ask (0.1) is under the price: congested.
+    assert freed_cost(arc, 1.5, 1.0, 0.3) is None
+    # Freed down to exactly the first tier's end: the first tier is untouched.
+    assert math.isclose(freed_cost(arc, 1.5, 0.5, 0.3), 0.5 * 0.3)
+    # Carried up to exactly the first tier's end: the second tier is not in use.
+    assert math.isclose(freed_cost(arc, 1.0, 0.5, 0.1), 0.5 * 0.1)
+    assert math.isclose(freed_cost(arc, 0.9995, 0.5, 0.1), 0.5 * 0.1)
+    # The price's tolerance is relative above 1 and absolute below.
+    arc = tiered((10_000, "10"))
+    assert math.isclose(freed_cost(arc, 5, 1, 10 + 5e-9), 10.0)
+    assert freed_cost(arc, 5, 1, 10 + 5e-8) is None
+    arc = tiered((10_000, "1"))
+    assert freed_cost(arc, 5, 1, 1 + 1.5e-9) is None
+    assert math.isclose(freed_cost(arc, 5, 1, 1 + 0.5e-9), 1.0)
