@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from controller.market.allocation import tier_cost
 from controller.market.counterfactual import GROUP, DualitySettlement, Engine, freed_cost, groups, in_process, optimum_of
 from controller.market.network import Arc, Tier, market_from_scenario
 from controller.market.pathlp import PathLP
@@ -84,6 +85,8 @@ def tiered(*tiers):
 
 def test_freed_cost_is_the_asks_of_the_tiers_freed_when_each_is_priced_at_its_ask():
     arc = tiered((1000, "0.1"), (1000, "0.3"), (2000, "0.5"))
+    assert math.isclose(tier_cost(arc, 1.5), 1.0 * 0.1 + 0.5 * 0.3)  # the cheapest tier fills first
+    assert math.isclose(tier_cost(tiered((1000, "0.3"), (1000, "0.1")), 1.5), 1.0 * 0.1 + 0.5 * 0.3)
     # 1.5 Mbps carried at a price of 0.3: freeing 0.4 stays in the second tier.
     assert math.isclose(freed_cost(arc, 1.5, 0.4, 0.3), 0.4 * 0.3)
     # Freeing 1.0 reaches down into the first tier, whose ask (0.1) is under the price: congested.
