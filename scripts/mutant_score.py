@@ -1,8 +1,10 @@
 """Score `mutmut results --all true` per package of the pure core; exit 1 below the goal.
 
-    python scripts/mutant_score.py mutmut-results.txt
+    python scripts/mutant_score.py mutmut-results.txt            # per package
+    python scripts/mutant_score.py mutmut-results.txt --modules  # and per module
 
-A mutant that survives, times out or has no test counts against the score.
+A mutant that survives, times out, has no test or was not checked counts against
+the score.
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ PACKAGES = {
     "core": ("controller.core.", "controller.ops."),
     "loader": ("topologies.loader.",),
 }
-LINE = re.compile(r"^\s*([\w.]+)__mutmut_\d+: (\w[\w ]*)$")
+LINE = re.compile(r"^\s*([\w.ǁ]+)__mutmut_\d+: (\w[\w ]*)$")
+#: where a mutant's module ends: ``.x_function`` or ``.xǁClassǁmethod``
+FUNCTION = re.compile(r"\.xǁ|\.x_")
 
 
 def score(lines) -> dict[str, Counter]:
@@ -36,9 +40,28 @@ def score(lines) -> dict[str, Counter]:
     return out
 
 
-def main(path: str) -> int:
+def by_module(lines) -> dict[str, Counter]:
+    """Statuses per module, for the modules of :data:`PACKAGES`."""
+    out: dict[str, Counter] = {}
+    for line in lines:
+        m = LINE.match(line)
+        if m and m.group(1).startswith(tuple(p for prefixes in PACKAGES.values() for p in prefixes)):
+            module = FUNCTION.split(m.group(1), maxsplit=1)[0]
+            out.setdefault(module, Counter())[m.group(2).strip()] += 1
+    return dict(sorted(out.items()))
+
+
+def main(path: str, modules: bool = False) -> int:
     with open(path, encoding="utf-8") as f:
-        counts = score(f)
+        lines = f.readlines()
+    counts = score(lines)
+    if modules:
+        print(f"{'module':<36} {'mutants':>7} {'killed':>7} {'survived':>8} {'unchecked':>9} {'other':>6} {'score':>6}")
+        for name, c in by_module(lines).items():
+            total, killed, unchecked = sum(c.values()), c["killed"], c["not checked"]
+            other = total - killed - c["survived"] - unchecked
+            print(f"{name:<36} {total:>7} {killed:>7} {c['survived']:>8} {unchecked:>9} {other:>6} {killed / total:>6.1%}")
+        print()
     print(f"{'package':<10} {'mutants':>7} {'killed':>7} {'survived':>8} {'other':>6} {'score':>6}")
     failed = []
     for name, c in counts.items():
@@ -56,4 +79,4 @@ def main(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], "--modules" in sys.argv[2:]))

@@ -14,4 +14,4 @@ cd "$work"
 # MUTANTS='controller.cookies*' limits the run to the mutants of one module.
 "$root/.venv/bin/mutmut" run --max-children "${JOBS:-2}" ${MUTANTS:-} >mutmut-run.log 2>&1 || true
 "$root/.venv/bin/mutmut" results --all true >mutmut-results.txt 2>&1
-"$root/.venv/bin/python" "$root/scripts/mutant_score.py" mutmut-results.txt
+"$root/.venv/bin/python" "$root/scripts/mutant_score.py" mutmut-results.txt --modules
