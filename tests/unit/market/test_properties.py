@@ -182,6 +182,9 @@ def test_column_generation_reaches_the_arc_formulations_optimum(s):
     assert path_lp.fell_back is False  # feasible floors are met by the paths generated
     assert abs(arcs.objective - paths.objective) <= 1e-6
     assert abs(arcs.welfare - paths.welfare) <= 1e-6  # the same optimum without the tie-break too
+    # The arc formulation's loads are its commodities' flows, summed arc by arc, in kbps.
+    for i, load in enumerate(arcs.arc_load_kbps):
+        assert abs(load - sum(flow[i] for flow in arcs.flows_kbps.values())) <= 1e-3, i
     by_arcs = clear_market(s, "vcg", options={"formulation": "arcs"})
     by_paths = clear_market(s, "vcg")
     assert allocate(market, paths).kbps == {d.demand_id: d.allocated_kbps for d in by_paths.demands}
