@@ -4,7 +4,10 @@ mutmut runs each mutant's tests with ``-x``, so the first failure ends the run; 
 file order a mutant that only a late test kills first waits for every test before
 it.  mutmut measured each test's duration when it collected its stats
 (``mutmut-stats.json`` in its working directory), so the tests are run in that
-order.  Nothing changes outside a mutant's run.
+order.  The Dask cluster test, whose cluster takes tens of seconds to start under
+mutmut, runs only for the mutants of the module it alone covers
+(``controller/market/distributed.py``); every other module's code is run in process by
+the rest of the tier.  Nothing changes outside a mutant's run.
 """
 from __future__ import annotations
 
@@ -17,9 +20,16 @@ from pathlib import Path
 NOT_A_MUTANT = ("", "stats", "list_all_tests", "fail", "mutant_generation")
 
 
+#: tests run only for the mutants of the module named
+ONLY_FOR = {"tests/unit/market/test_distributed.py::test_a_local_dask_cluster_pays_what_this_process_pays":
+            "controller.market.distributed."}
+
+
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("MUTANT_UNDER_TEST", "") in NOT_A_MUTANT:
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant in NOT_A_MUTANT:
         return
+    items[:] = [item for item in items if item.nodeid not in ONLY_FOR or mutant.startswith(ONLY_FOR[item.nodeid])]
     try:
         durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
     except (OSError, ValueError, KeyError):
