@@ -6,16 +6,23 @@ import math
 import random
 
 from controller.market import rcsp
-from controller.market.rcsp import LATENCY_TOLERANCE, fastest_latency, fastest_to
+from controller.market.rcsp import LATENCY_TOLERANCE
 
 from ..controller.tiny import promptly
 
 
-def cheapest_within(*args, **kwargs):
-    """rcsp.cheapest_within, failing rather than hanging if its labels never run out."""
-    def search():
-        return rcsp.cheapest_within(*args, **kwargs)
-    return promptly(search, seconds=5)
+def guarded(search):
+    """``search`` (a function of rcsp), failing rather than hanging if its queue never empties."""
+    def call(*args, **kwargs):
+        def run():
+            return search(*args, **kwargs)
+        return promptly(run, seconds=5)
+    return call
+
+
+cheapest_within = guarded(rcsp.cheapest_within)
+fastest_to = guarded(rcsp.fastest_to)
+fastest_latency = guarded(rcsp.fastest_latency)
 
 
 def simple_paths(n, arcs, source, target):
