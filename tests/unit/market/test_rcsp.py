@@ -122,3 +122,13 @@ def test_source_is_target_and_the_edges_of_the_bound():
     assert cheapest_within(3, arcs, 0, 2, 15.0, budget=5.0) is None
     # Cut off: no path at all.
     assert cheapest_within(3, arcs, 2, 0, math.inf) is None
+
+
+def test_cycles_that_cost_nothing_or_take_no_time_end():
+    # Pricing gives unpriced arcs cost 0: a free two-way link must not keep the search going.
+    free = [(0, 1, 0.0, 1.0), (1, 0, 0.0, 1.0), (1, 2, 1.0, 1.0)]
+    assert cheapest_within(3, free, 0, 2, 10.0) == (1.0, (0, 2))
+    assert fastest_to(3, free, 2) == [2.0, 1.0, 0.0]
+    instant = [(0, 1, 1.0, 0.0), (1, 0, 1.0, 0.0), (1, 2, 1.0, 1.0)]
+    assert fastest_to(3, instant, 2) == [1.0, 1.0, 0.0]
+    assert cheapest_within(3, instant, 0, 2, 1.0) == (2.0, (0, 2))
