@@ -44,7 +44,7 @@ bench: setup
 bench-load: venv
 	$(BIN)/python bench/load.py
 
-# Mutation testing of the pure core (not in CI: about an hour on 2 cores).
+# Mutation testing of the pure core (not in CI: hours on 2 cores; see docs/testing.md).
 mutants: venv
 	bash scripts/mutants.sh
 

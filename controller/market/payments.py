@@ -35,11 +35,10 @@ ZERO = Decimal(0)
 SERVED_KBPS = 1e-6  # an LP rate below this is solver noise, not a sale
 
 
-def split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal], demands=None) -> dict[str, Decimal]:
-    """A participant's payment shared among its demands (of ``demands``, default
-    all) in proportion to the value each was served, rounded so that the shares
-    add up to the total."""
-    return _split(market, payer_total, lambda d: d.value_per_mbps * alloc.kbps[d.id] / 1000, demands)
+def split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal], demands) -> dict[str, Decimal]:
+    """A participant's payment shared among its ``demands`` in proportion to the
+    value each was served, rounded so that the shares add up to the total."""
+    return _split(payer_total, lambda d: d.value_per_mbps * alloc.kbps[d.id] / 1000, demands)
 
 
 def settle_demands(market: Market, alloc: Allocation, transfers: dict[str, tuple[Decimal, Decimal]],
@@ -58,15 +57,15 @@ def settle_demands(market: Market, alloc: Allocation, transfers: dict[str, tuple
         if given == total and all(d.id in demand_pays for d in mine):
             out.update({d.id: demand_pays[d.id] for d in mine})
         elif given > 0:
-            out.update(_split(market, {buyer: total}, lambda d: demand_pays.get(d.id, ZERO), mine))
+            out.update(_split({buyer: total}, lambda d: demand_pays.get(d.id, ZERO), mine))
         else:
             out.update(split_by_value(market, alloc, {buyer: total}, mine))
     return out
 
 
-def _split(market: Market, payer_total: dict[str, Decimal], weight, demands=None) -> dict[str, Decimal]:
+def _split(payer_total: dict[str, Decimal], weight, demands) -> dict[str, Decimal]:
     by_buyer: dict[str, list] = {}
-    for d in demands if demands is not None else market.demands:
+    for d in demands:
         by_buyer.setdefault(d.buyer, []).append(d)
     out: dict[str, Decimal] = {}
     for buyer, mine in by_buyer.items():
