@@ -25,6 +25,12 @@ def test_a_total_below_the_parts_takes_units_back_from_the_smallest_remainders()
     # it comes off c (remainder 0.1) rather than d (0.9).
     assert apportion({"c": D("0.0000021"), "d": D("0.0000029")}, D("0.000003")) == \
         {"c": D("0.000001"), "d": D("0.000002")}
+    # 3.9 and 2.1 units of 4: the unit comes off d (remainder 0.1), though c comes first by name.
+    assert apportion({"c": D("0.0000039"), "d": D("0.0000021")}, D("0.000004")) == \
+        {"c": D("0.000003"), "d": D("0.000001")}
+    # 5.1 and 1.5 units of 5: off c (remainder 0.1), though c's share is the larger.
+    assert apportion({"c": D("0.0000051"), "d": D("0.0000015")}, D("0.000005")) == \
+        {"c": D("0.000004"), "d": D("0.000001")}
 
 
 def test_shares_that_add_up_are_kept_and_zero_stays_zero():
