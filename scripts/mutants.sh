@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make mutants`: mutation testing of the pure core with mutmut, on a scratch copy of
 # the tree (.mutants/, kept between runs so mutmut only re-tests what changed), then
-# the score per package.  Not part of CI: a full run takes about an hour on 2 cores.
+# the score per package.  Not part of CI: all of it takes hours on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/.mutants"
