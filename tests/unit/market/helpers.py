@@ -37,3 +37,17 @@ def build(switches: list[str], links: list[tuple], demands: list[tuple], floor_k
                   d[5] if len(d) > 5 else 0, (bounds or {}).get(d[0])) for d in demands]
     return Scenario("test", tuple(participants), tuple(sw), tuple(hosts), tuple(link_objs), tuple(offers), tuple(dem),
                     MarketSettings("vcg", 30, floor_kbps))
+
+
+def help_says(main, capsys, *texts: str) -> None:
+    """``main(["--help"])`` prints each of ``texts`` as whole words, as written (whitespace
+    folded: argparse wraps lines)."""
+    import re
+
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for text in texts:
+        assert re.search(rf"(?<!\w){re.escape(text)}(?!\w)", out), text
