@@ -45,7 +45,8 @@ Planner = Callable[..., EpochPlan]
 def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None = None, epoch: int = 0,
                down: frozenset[str] = frozenset()) -> EpochPlan:
     """``market`` clears the scenario's market and enforces its allocation;
-    ``shortest`` is shortest-path forwarding, no market.  Links in ``down`` are
+    ``shortest`` is shortest-path forwarding, ``hierarchical`` today's transit
+    hierarchy (:mod:`controller.hierarchical`), both with no market.  Links in ``down`` are
     out of service: their offers are withdrawn for this clearing and best-effort
     routes avoid them."""
     if plan not in PLANS:
@@ -53,6 +54,10 @@ def build_plan(scenario: Scenario, plan: str = "market", mechanism: str | None =
     if plan == "shortest":
         paths = {d.id: [list(planned_path(scenario, d.src, d.dst, down))] for d in scenario.demands}
         return EpochPlan(shortest_path_plan(scenario, down), paths)
+    if plan == "hierarchical":
+        from .hierarchical import hierarchical_paths, hierarchical_plan
+
+        return EpochPlan(hierarchical_plan(scenario, down), hierarchical_paths(scenario, down))
     return plan_from_result(scenario, clear_for(scenario, mechanism, down), epoch, down)
 
 

@@ -71,11 +71,17 @@ def host_routes(scenario: Scenario, down: frozenset[str] = frozenset()):
 
 def shortest_path_plan(scenario: Scenario, down: frozenset[str] = frozenset()) -> RulePlan:
     """Flows for every switch: ARP to the controller, one route per host, around ``down`` links."""
+    return host_route_plan(scenario, host_routes(scenario, down))
+
+
+def host_route_plan(scenario: Scenario, routes) -> RulePlan:
+    """ARP to the controller on every switch, and ``routes`` (as :func:`host_routes` yields
+    them) as destination-matched flows; the table layout above."""
     flows: list[FlowEntry] = []
     for switch in scenario.switches:
         flows.append(FlowEntry(dpid=switch.dpid, priority=PRIORITY_ARP, match=match(eth_type=ETH_TYPE_ARP),
                                actions=(ToController(),), cookie=cookies.make("arp")))
-    for i, host, switch, port in host_routes(scenario, down):
+    for i, host, switch, port in routes:
         flows.append(FlowEntry(dpid=switch.dpid, priority=PRIORITY_HOST_ROUTE,
                                match=match(eth_type=ETH_TYPE_IP, ipv4_dst=str(host.ip)),
                                actions=(Output(port),), cookie=cookies.make("shortest", 0, i)))

@@ -119,8 +119,9 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
 
     ``flows`` per demand (default: :data:`~dataplane.measure.FLOWS_PER_DEMAND`, and
     as many as the controller has source-port slices for a demand split over
-    several paths).  ``measure(net, scenario, offered: {demand: kbps}, seconds) ->
-    {demand: Measured}`` replaces the project's generators (tests use it).  With
+    several paths).  ``measure`` replaces
+    :func:`~dataplane.measure.measure_with_generators` (same arguments and result: ``openisp
+    compare`` wraps it to read port counters around the traffic).  With
     ``prometheus``, a Prometheus server scrapes the controller and the receivers every
     second and keeps its database in the run's directory.  Reachability is checked on
     every host pair of a small world, on a sample of a large one unless ``all_pairs``

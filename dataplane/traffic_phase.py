@@ -118,13 +118,10 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
         player.start(start)
 
     try:
-        if measure is None:
-            measured = measure_with_generators(
-                net, scenario, offered, seconds, workdir=run_dir / "traffic", windows=windows, demands=demands,
-                on_start=on_start,
-                flows_for=lambda d: flows or specs[d].flows or (slices if d in split else FLOWS_PER_DEMAND))
-        else:
-            measured = measure(net, scenario, offered, seconds)
+        measured = (measure or measure_with_generators)(
+            net, scenario, offered, seconds, workdir=run_dir / "traffic", windows=windows, demands=demands,
+            on_start=on_start,
+            flows_for=lambda d: flows or specs[d].flows or (slices if d in split else FLOWS_PER_DEMAND))
     finally:
         player.stop()
     after = controller.status() or {}

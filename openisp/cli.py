@@ -23,6 +23,7 @@ COMMANDS = {
     "auction": "auction",
     "controller": "controller",
     "run": "run",
+    "compare": "compare",
     "simulate": "simulate",
     "serve": "serve",
     "ledger": "ledger",

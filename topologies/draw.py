@@ -177,3 +177,68 @@ def supported_formats() -> set[str]:
     from matplotlib.backend_bases import FigureCanvasBase
 
     return set(FigureCanvasBase.get_supported_filetypes()) - {"pgf"}
+
+
+def load_widths(loads: dict[str, dict[str, int]], thinnest: float = 0.6, thickest: float = 9.0) -> dict:
+    """Line widths per plan and link: proportional to the link's load, on one scale for every
+    plan (the busiest link of any plan is ``thickest``); an unused link is ``thinnest``.
+
+    >>> load_widths({"a": {"x": 100, "y": 0}, "b": {"x": 50}})
+    {'a': {'x': 9.0, 'y': 0.6}, 'b': {'x': 4.8}}
+    """
+    top = max((v for plan in loads.values() for v in plan.values()), default=0)
+    return {plan: {link: (thinnest + (thickest - thinnest) * v / top if top and v > 0 else thinnest)
+                   for link, v in links.items()} for plan, links in loads.items()}
+
+
+def draw_loads(scenario: Scenario, loads: dict[str, dict[str, int]], out_path: str, seed: int = 1) -> None:
+    """One panel per plan, side by side: the topology with each link drawn by the bytes it
+    carried under that plan (``loads``: plan -> link id -> bytes), on one scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = layout(scenario, seed)
+    widths = load_widths(loads)
+    cmap = plt.get_cmap("tab20", max(len(d.owners), 1))
+    colour = {o: cmap(i) for i, o in enumerate(d.owners)}
+    steps = [i / 16 for i in range(17)]
+    fig, axes = plt.subplots(1, max(len(loads), 1), figsize=(6 * max(len(loads), 1), 5), squeeze=False)
+    try:
+        for ax, (plan, links) in zip(axes[0], loads.items()):
+            for start, end in d.access:
+                ax.plot([start[0], end[0]], [start[1], end[1]], color="#dddddd", linewidth=1, zorder=1)
+            for c in d.links:
+                used = links.get(c.link, 0) > 0
+                xs, ys = zip(*(c.at(t) for t in steps))
+                ax.plot(xs, ys, color="#d62728" if used else "#bbbbbb", linewidth=widths[plan].get(c.link, 0.6),
+                        zorder=1, solid_capstyle="round")
+                if d.labelled and used:
+                    ax.text(*c.middle, format_bytes(links[c.link]), fontsize=7, ha="center", va="center", zorder=3,
+                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+            for n in d.nodes:
+                ax.scatter([n.xy[0]], [n.xy[1]], marker=n.marker, s=300 if n.owner else 120,
+                           color=colour[n.owner] if n.owner else HOST_COLOUR, edgecolors="#555555", zorder=2)
+                ax.text(*n.xy, n.name, fontsize=7, ha="center", va="center", zorder=4)
+            ax.set_title(f"{plan}: {format_bytes(sum(links.values()))} over links")
+            ax.autoscale_view()
+            ax.set_aspect("equal", adjustable="datalim")
+            ax.axis("off")
+        fig.suptitle(f"{scenario.name}: bytes per link under each plan (the same traffic)")
+        fig.tight_layout()
+        fig.savefig(out_path, dpi=80)
+    finally:
+        plt.close(fig)
+
+
+def format_bytes(n: int) -> str:
+    """Bytes in B, kB, MB or GB (powers of ten).
+
+    >>> format_bytes(999), format_bytes(1500), format_bytes(2_500_000)
+    ('999 B', '1.5 kB', '2.5 MB')
+    """
+    for unit, size in (("GB", 10 ** 9), ("MB", 10 ** 6), ("kB", 10 ** 3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"

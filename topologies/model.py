@@ -35,8 +35,10 @@ FEE_RULES = ("usage", "attachment")
 #: A tariff that passes an access provider's costs on to its customers, per Mbps served.
 AT_COST = "at_cost"
 #: How the controller forwards: ``market`` enforces the auction, ``shortest`` is
-#: shortest-path forwarding with no market (the skeleton, and a baseline).
-PLANS = ("market", "shortest")
+#: shortest-path forwarding with no market (the skeleton, and a baseline), and
+#: ``hierarchical`` is today's Internet: each provider buys transit from one backbone
+#: and providers do not peer (:mod:`controller.hierarchical`), no market.
+PLANS = ("market", "shortest", "hierarchical")
 
 #: The benchmarking range of RFC 2544; every emulated address comes from it.
 EMULATION_RANGE = ipaddress.ip_network("198.18.0.0/15")

@@ -13,7 +13,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--status-port", type=int, default=DEFAULT_STATUS_PORT,
                         help="HTTP port of GET /status (default %(default)s)")
     parser.add_argument("--plan", choices=PLANS, default=PLANS[0],
-                        help="market: enforce the auction's allocation (default); shortest: shortest paths, no market")
+                        help="market: enforce the auction's allocation (default); shortest: shortest paths; hierarchical: "
+                             "today's Internet, each provider buying transit from one backbone (both with no market)")
     parser.add_argument("--mechanism", choices=MECHANISMS,
                         help="payment rule (default: the scenario's); allocations are the same under all three")
     parser.add_argument("--epoch", type=float, metavar="SECONDS",

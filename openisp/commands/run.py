@@ -15,7 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO")
     parser.add_argument("--seconds", type=int, default=3, help="how long each demand's traffic runs (default %(default)s)")
     parser.add_argument("--plan", choices=PLANS, default=PLANS[0],
-                        help="market: enforce the auction's allocation (default); shortest: shortest paths, no market")
+                        help="market: enforce the auction's allocation (default); shortest: shortest paths; hierarchical: "
+                             "today's Internet, each provider buying transit from one backbone (both with no market)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the switches (default %(default)s)")
     parser.add_argument("--flows", type=int, metavar="N",
                         help="UDP flows per demand (default: 16, and one per source-port slice, 64, for a demand "

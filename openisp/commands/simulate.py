@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from topologies.loader import load_scenario
-from topologies.model import MECHANISMS
+from topologies.model import MECHANISMS, PLANS
 from topologies.units import format_rate
 
 from .auction import _table
@@ -16,8 +16,9 @@ HELP = ("predict each demand's received rate, each link's load and each meter's 
 
 def add_arguments(parser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO")
-    parser.add_argument("--plan", choices=("market", "shortest"), default="market",
-                        help="market (default): the auction's plan; shortest: shortest paths, no market")
+    parser.add_argument("--plan", choices=PLANS, default=PLANS[0],
+                        help="market (default): the auction's plan; shortest: shortest paths; hierarchical: "
+                             "today's transit hierarchy (both with no market)")
     parser.add_argument("--mechanism", choices=MECHANISMS, help="payment rule (default: the scenario's)")
     parser.add_argument("--flows", type=int, metavar="N",
                         help="flows per demand (default: as openisp run sends them)")

@@ -47,6 +47,14 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     (["controller", str(MALFORMED / "money-1e30.yaml")], "expected an amount"),
     (["run", "{tmp}/nope.yaml"], ""),  # as root: the file; as anyone else: root first
     (["run", "topologies/default.yaml", "--seconds", "0"], ""),
+    (["compare", "{tmp}/nope.yaml"], "cannot read file"),
+    (["compare", "topologies/default.yaml", "--plans", "market,cheapest"], "unknown plan cheapest"),
+    (["compare", "topologies/default.yaml", "--plans", ","], "unknown plan (none given)"),
+    (["compare", "topologies/default.yaml", "--plans", "market,market"], "a plan is named twice"),
+    (["compare", "topologies/default.yaml", "--seconds", "61"], "--seconds must be between 1 and 60"),
+    (["compare", "topologies/default.yaml", "--timeout", "0"], "--timeout must be more than 0"),
+    (["compare", "topologies/default.yaml", "--png", "{tmp}/x.xyz"], "cannot write a .xyz picture"),
+    (["compare", "topologies/default.yaml", "--png", "{tmp}/missing/x.png"], "no directory"),
 ])
 def test_bad_input_is_one_clear_problem(argv, words, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

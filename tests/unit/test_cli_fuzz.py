@@ -1,7 +1,7 @@
 """The command line fuzzed in-process: any arguments end as an exit code, never a traceback.
 
 Arguments are drawn from each command's own options (read from the parser)
-and a pool of awkward values.  ``run`` and ``controller`` only ever get a
+and a pool of awkward values.  ``run``, ``compare`` and ``controller`` only ever get a
 scenario that cannot load, so they refuse before anything starts; ``doctor``
 (which probes the machine) and commands other engineers add later are only
 fuzzed at the argument parser.
@@ -35,9 +35,9 @@ VALUES = ["0", "1", "2", "-1", "3", "99999999999999999999", "nan", "inf", "-inf"
           "-", "--", "vcg", "all", "market", "shortest", "ümlaut", "{tmp}/out.png", "{tmp}/out.yaml",
           "{tmp}/out.xyz", "{tmp}/missing/out.png", "{tmp}/tiny_zoo.graphml", *BROKEN]
 #: Commands run for real on fuzzed arguments; the others are fuzzed at the parser only.
-RUN = {"check", "show", "generate", "auction", "controller", "run"}
+RUN = {"check", "show", "generate", "auction", "controller", "run", "compare"}
 SAFE_POSITIONAL = {"check": BROKEN + GOOD, "show": BROKEN + GOOD[1:], "auction": BROKEN + GOOD,
-                   "controller": BROKEN, "run": BROKEN}
+                   "controller": BROKEN, "run": BROKEN, "compare": BROKEN}
 
 
 def options(command: str) -> list[str]:
@@ -69,7 +69,7 @@ def call(args: list[str], tmp_path) -> int:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     assert all(str(tmp_path) in str(Path(a).resolve()) or not Path(a).exists() or a in ("/dev/null", "", "-", "--")
                for a in args[1:] if not a.startswith("-")), args  # the fuzzer only ever touches its scratch files
-    if args[0] in ("run", "controller"):
+    if args[0] in ("run", "controller", "compare"):
         args.insert(1, str(tmp_path / "missing.yaml"))
         assert not any(loads(a) for a in args[1:]), ("never a scenario that loads: it would start for real", args)
     if args[0] == "generate":  # keep generated worlds small: the limits have their own tests
