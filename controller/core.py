@@ -129,6 +129,7 @@ class ControllerCore:
         self.switches: dict[int, SwitchState] = {}
         self._tokens = itertools.count(1)
         self._next_epoch = now + settings.epoch_s
+        self._clear_now = False  # a console asked for the next epoch now
         self._next_stats = now + settings.stats_s
         self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
                         for p in scenario.graph.ports() if p.kind == "link"}
@@ -415,17 +416,24 @@ class ControllerCore:
                 self.status.note(f"timeline at {event.at_s:g} s: skipped: {exc}")
         return done
 
+    def clear_now(self, now: float) -> None:
+        """Close the epoch at the next tick, however long it has run, even when epochs are
+        off (``openisp run --cli``'s ``epoch``); the next one starts from then."""
+        self._clear_now = True
+
     def tick(self, now: float) -> Ops:
         """Whatever is due: timeline events and the next epoch's clearing, a poll of every
         switch's counters."""
         out: Ops = {}
         events = self._due_events(now)
+        due = self._clear_now or (self.settings.epoch_s > 0 and now >= self._next_epoch)
         if events:
             out = self._replan("timeline: " + ", ".join(events), now)
-        elif self.settings.epoch_s > 0 and now >= self._next_epoch and self.switches:
+        elif due and self.switches:
             self._close_epoch(now)
             out = self._replan("epoch", now)
-        if self.settings.epoch_s > 0 and now >= self._next_epoch:
+            self._clear_now = False
+        if due and self.settings.epoch_s > 0:
             self._next_epoch = now + self.settings.epoch_s
         if self.settings.stats_s > 0 and now >= self._next_stats:
             self._next_stats = now + self.settings.stats_s

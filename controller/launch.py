@@ -83,7 +83,12 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
             core.start_timeline(start, now=time.monotonic())
         return {"timeline_start": start, "market_events": len(core.pending_events)}
 
-    server = serve_status(core.status, status_port, host, actions={"/timeline": start_timeline},
+    def clear_now(body: dict) -> dict:
+        with lock:
+            core.clear_now(now=time.monotonic())
+            return {"epoch": core.epoch}
+
+    server = serve_status(core.status, status_port, host, actions={"/timeline": start_timeline, "/epoch": clear_now},
                           metrics=core.metrics.exposition)
     log.info("controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
              scenario.name, host, ofp_port, host, status_port)

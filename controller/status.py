@@ -127,7 +127,8 @@ def serve_status(status: ControllerStatus, port: int, host: str = "127.0.0.1",
 
     ``actions`` maps a path to a function of the posted JSON object returning a
     JSON object: ``POST /timeline {"start": t}`` tells the controller when the
-    run's traffic starts, so it plays the timeline's market events on the run's clock.
+    run's traffic starts, so it plays the timeline's market events on the run's clock;
+    ``POST /epoch {}`` closes the epoch at the controller's next tick (``openisp run --cli``).
     """
     actions = dict(actions or {})
 

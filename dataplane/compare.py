@@ -313,7 +313,11 @@ def compare(path: str, plans: tuple[str, ...] = COMPARED, out: Callable[[str], N
         file, run_plan = scenario_for(path, plan, workdir)
         measure = CountingMeasure(load_scenario(file))
         out(f"[{i}/{len(plans)}] {plan}")
-        result = run_scenario(file, out=lambda line, plan=plan: out(f"  {plan}: {line}"), flow_seconds=flow_seconds,
+        def progress(text: str, plan: str = plan) -> None:
+            for line in text.splitlines() or [""]:
+                out(f"  {plan}: {line}")
+
+        result = run_scenario(file, out=progress, flow_seconds=flow_seconds,
                               ready_timeout_s=ready_timeout_s, runs_dir=str(workdir), plan=run_plan,
                               measure=measure, prometheus=prometheus)
         rows.append(plan_row(scenario, plan, result.report, measure, payments))

@@ -114,7 +114,7 @@ class RunResult:
 def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: int = 3,
                  ready_timeout_s: float = 60.0, runs_dir: str = "runs", plan: str = "market",
                  flows: int | None = None, measure: Callable | None = None, prometheus: bool = True,
-                 all_pairs: bool = False) -> RunResult:
+                 all_pairs: bool = False, console: bool = False) -> RunResult:
     """Run ``path`` end to end; exit code 0 only when every promise held.
 
     ``flows`` per demand (default: :data:`~dataplane.measure.FLOWS_PER_DEMAND`, and
@@ -125,7 +125,9 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     ``prometheus``, a Prometheus server scrapes the controller and the receivers every
     second and keeps its database in the run's directory.  Reachability is checked on
     every host pair of a small world, on a sample of a large one unless ``all_pairs``
-    (:func:`dataplane.probes.sample_pairs`).
+    (:func:`dataplane.probes.sample_pairs`).  With ``console``, Mininet's console with the
+    market's commands (:mod:`dataplane.console`) replaces the traffic phase; leaving it
+    tears down.
     """
     from .network import netem_available, new_network, start_network
     from .probes import check_reachability
@@ -177,7 +179,9 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
                                       "failed": [list(p) for p in reach.failed],
                                       **({"sampled_from": reach.of} if reach.sampled else {})}
             problems += [f"unreachable: {src} -> {dst}" for src, dst in reach.failed]
-            if scenario.demands:
+            if console:
+                report["console"] = open_console(scenario, net, controller, status, run_dir, interruption, out)
+            elif scenario.demands:
                 outcomes, broken, report["traffic"] = run_traffic_phase(
                     net, scenario, controller, status, plan, flow_seconds, flows, run_dir, out, measure)
                 if observers.prometheus is not None:  # the last counters polled, then scraped
@@ -187,10 +191,10 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
                     out("diagnosis: " + report["traffic"]["diagnosis"])
                 report["demands"] = [o.to_json() for o in outcomes]
                 problems += broken
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Terminated):
             problems.append("interrupted")
             report["interrupted"] = True
-            raise
+            raise KeyboardInterrupt("interrupted") from None
         finally:
             _teardown(scenario, controller, interruption, out, report, observers)
             report["seconds"] = round(time.monotonic() - started, 1)
@@ -204,6 +208,37 @@ def run_scenario(path: str, out: Callable[[str], None] = print, flow_seconds: in
     if not problems:
         out("verdict: every promise held")
     return RunResult(0 if not problems else 1, report)
+
+
+class Terminated(BaseException):
+    """SIGTERM during the console (whose loop takes KeyboardInterrupt as "stop this command")."""
+
+
+def open_console(scenario, net, controller, status: dict, run_dir: Path, interruption: Interruption, out) -> dict:
+    """Mininet's console with the market's commands, until the user leaves it; Ctrl-C there
+    stops the command running, as in Mininet, and SIGTERM ends the run."""
+    from .console import MarketSession, market_cli
+    from .measure import measure_with_generators
+
+    api = status.get("api")
+    session = MarketSession(scenario, controller, net, api=api,
+                            tokens=run_dir / "market" / "tokens" if api else None, workdir=run_dir / "console",
+                            measure=measure_with_generators)
+    out("console: Mininet's CLI with the market's commands (market, paths, prices, fail, restore, ask, bid, "
+        "epoch, traffic; `help market`); exit or Ctrl-D tears everything down")
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, terminate)}
+    started = time.monotonic()
+    try:
+        market_cli(net, session)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return {"seconds": round(time.monotonic() - started, 1)}
 
 
 def _teardown(scenario, controller: ControllerProcess, interruption: Interruption, out, report: dict,

@@ -29,6 +29,9 @@ def add_arguments(parser) -> None:
                              "600 pairs is checked on a sample covering every host and every pair of switches)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object for the whole run on stdout (progress goes to stderr)")
+    parser.add_argument("--cli", action="store_true",
+                        help="instead of the traffic, open Mininet's console (mininet>) with the market's commands: "
+                             "market, paths, prices, fail, restore, ask, bid, epoch, traffic; leaving it tears down")
 
 
 def run(args) -> int:
@@ -44,13 +47,15 @@ def run(args) -> int:
         raise DataplaneError("--flows must be between 1 and 1024")
     if not 0 < args.timeout <= 3600:
         raise DataplaneError("--timeout must be more than 0 and at most 3600 seconds")
+    if args.cli and args.json:
+        raise DataplaneError("--cli and --json do not go together: the console talks to you, not to a program")
     if os.geteuid() != 0:
         raise DataplaneError("Mininet needs root: run as root (sudo), or try `openisp doctor`")
     progress = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else \
         (lambda line: print(line, flush=True))
     result = run_scenario(args.scenario, out=progress, flow_seconds=args.seconds, ready_timeout_s=args.timeout,
                           plan=args.plan, flows=args.flows, prometheus=not args.no_prometheus,
-                          all_pairs=args.all_pairs)
+                          all_pairs=args.all_pairs, console=args.cli)
     if args.json:
         print(json.dumps(result.report, indent=2))
     return result.exit_code

@@ -417,3 +417,28 @@ def test_an_epoch_of_one_second_clears_once_a_second():
     assert c.tick(now=1.5) == {} and c.epoch == 1
     c.tick(now=2)
     assert c.epoch == 2
+
+
+def test_clear_now_closes_the_epoch_at_the_next_tick_and_restarts_the_period():
+    c = core(epoch_s=30)
+    up(c, WEST)
+    c.clear_now(now=5)
+    assert c.epoch == 0  # nothing happens before the tick
+    c.tick(now=6)
+    assert c.epoch == 1 and c.status.snapshot()["history"][-1]["reason"] == "epoch"
+    assert c.tick(now=7) == {} and c.epoch == 1  # once, not every tick after
+    c.tick(now=35)
+    assert c.epoch == 1  # the period restarted at 6: the next epoch is due at 36
+    c.tick(now=36)
+    assert c.epoch == 2
+
+
+def test_clear_now_works_with_epochs_off_and_waits_for_a_switch():
+    c = core()  # epoch_s 0: never by the clock
+    c.clear_now(now=1)
+    assert c.tick(now=2) == {} and c.epoch == 0  # no switch yet: nothing to move
+    up(c, WEST)
+    c.tick(now=3)
+    assert c.epoch == 1
+    c.tick(now=10**6)
+    assert c.epoch == 1
