@@ -39,6 +39,7 @@ bench: setup
 	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/auction.py
 	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/rules.py
 	OPENISP_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/traffic.py
+	$(BIN)/python bench/emulation.py
 	$(BIN)/python bench/load.py
 
 bench-load: venv

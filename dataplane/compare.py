@@ -293,11 +293,18 @@ def format_comparison(scenario: Scenario, rows: list[dict]) -> str:
 def compare(path: str, plans: tuple[str, ...] = COMPARED, out: Callable[[str], None] = print,
             flow_seconds: int = 3, runs_dir: str = "runs", ready_timeout_s: float = 60.0,
             png: str | None = None, prometheus: bool = False,
-            payments: Callable[[dict], dict | None] = lambda report: None) -> tuple[int, dict]:
+            payments: Callable[[dict], dict | None] = lambda report: None,
+            runner: Callable | None = None) -> tuple[int, dict]:
     """Run ``path`` under each of ``plans`` and compare; (exit code, the JSON report).
     ``payments(run report)`` reads what each participant paid in a run (the command reads
-    the run's ledger: the data plane does not import the controller)."""
+    the run's ledger: the data plane does not import the controller).  A plan that cannot
+    run at all is a broken row; the others still run.  ``runner`` replaces
+    :func:`~dataplane.runner.run_scenario` (tests)."""
+    from topologies.errors import OpenIspError
+
     from .runner import run_scenario
+
+    runner = runner or run_scenario
 
     scenario = load_scenario(path)
     unknown = [p for p in plans if p not in COMPARED]
@@ -310,17 +317,20 @@ def compare(path: str, plans: tuple[str, ...] = COMPARED, out: Callable[[str], N
         f"{', '.join(neighbours) or 'none'} (results in {workdir})")
     rows = []
     for i, plan in enumerate(plans, 1):
-        file, run_plan = scenario_for(path, plan, workdir)
-        measure = CountingMeasure(load_scenario(file))
         out(f"[{i}/{len(plans)}] {plan}")
         def progress(text: str, plan: str = plan) -> None:
             for line in text.splitlines() or [""]:
                 out(f"  {plan}: {line}")
 
-        result = run_scenario(file, out=progress, flow_seconds=flow_seconds,
-                              ready_timeout_s=ready_timeout_s, runs_dir=str(workdir), plan=run_plan,
-                              measure=measure, prometheus=prometheus)
-        rows.append(plan_row(scenario, plan, result.report, measure, payments))
+        measure = CountingMeasure(scenario)
+        try:
+            file, run_plan = scenario_for(path, plan, workdir)
+            run = runner(file, out=progress, flow_seconds=flow_seconds, ready_timeout_s=ready_timeout_s,
+                         runs_dir=str(workdir), plan=run_plan, measure=measure, prometheus=prometheus).report
+        except OpenIspError as exc:
+            progress(f"could not run: {exc}")
+            run = {"ok": False, "problems": [f"could not run: {exc}"]}
+        rows.append(plan_row(scenario, plan, run, measure, payments))
     report = {"scenario": scenario.name, "file": path, "dir": str(workdir), "plans": rows}
     report["problems"] = [p for r in rows for p in problems_of(r)]
     picture = Path(png) if png else workdir / "compare.png"

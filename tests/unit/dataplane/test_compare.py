@@ -223,3 +223,29 @@ def test_a_plan_row_carries_each_demands_path_latency_and_wanted_rate(world):
     assert r["neighbours"] is None and r["all"] == Counted(5, 6, 7, {}).to_json() and r["paid"] is None
     assert plan_row(world, "market", report, m, payments=lambda rep: {"ann": rep["run_dir"]})["paid"] == \
         {"ann": "runs/x"}
+
+
+def test_a_plan_that_cannot_run_is_a_broken_row_and_the_others_still_run(tmp_path):
+    from types import SimpleNamespace
+
+    from dataplane.compare import compare
+    from dataplane.errors import DataplaneError
+
+    ran = []
+
+    def runner(file, **kwargs):
+        ran.append((Path(file).name, kwargs["plan"]))
+        if kwargs["plan"] == "hierarchical":
+            raise DataplaneError("boom")
+        return SimpleNamespace(report={"ok": True, "problems": [], "demands": []})
+
+    lines = []
+    code, report = compare(LOCAL_FIRST, ("hierarchical", "poc"), out=lines.append, runs_dir=str(tmp_path),
+                           runner=runner)
+    assert ran == [("local-first.yaml", "hierarchical"), ("local-first-poc.yaml", "market")]
+    assert code == 1
+    assert report["problems"][:2] == ["hierarchical: could not run: boom", "hierarchical: no traffic was counted"]
+    assert "poc: no traffic was counted" in report["problems"]  # this fake runner sent nothing
+    assert "  hierarchical: could not run: boom" in lines and "BROKEN: hierarchical: could not run: boom" in lines
+    assert Path(report["png"]).read_bytes()[:4] == b"\x89PNG"
+    assert (Path(report["dir"]) / "compare.json").exists()
