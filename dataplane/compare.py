@@ -240,7 +240,8 @@ def _bytes(n: int | None) -> str:
     return "-" if n is None else format_bytes(n)
 
 
-def _table(header: tuple, rows: list[tuple]) -> str:
+def text_table(header: tuple, rows: list[tuple]) -> str:
+    """Left-aligned columns under a header and a rule of dashes (the console's tables too)."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
@@ -265,7 +266,7 @@ def format_comparison(scenario: Scenario, rows: list[dict]) -> str:
                       f"{sum(latencies) / len(latencies):.1f}" if latencies else "-",
                       f"{format_rate(round(received))}/{format_rate(wanted)}",
                       f"{total_paid:.2f}" if r["paid"] else "-", "ok" if not problems_of(r) else "BROKEN"))
-    out = [_table(("plan", "neighbour bytes via backbone", "backbone bytes", "mean latency ms",
+    out = [text_table(("plan", "neighbour bytes via backbone", "backbone bytes", "mean latency ms",
                    "received/wanted", "customers paid", "run"), plans)]
     header = ("demand", "wanted", *(f"{r['plan']}: ms, received" for r in rows))
     lines = []
@@ -281,10 +282,10 @@ def format_comparison(scenario: Scenario, rows: list[dict]) -> str:
             cells.append(f"{ms}, {got}")
         lines.append((d.id + (" (neighbours)" if d.id in rows[0]["neighbour_demands"] else ""),
                       format_rate(scenario.emulation.emulated_kbps(d.max_kbps)), *cells))
-    out.append(_table(header, lines))
+    out.append(text_table(header, lines))
     payers = sorted({p for r in rows for p in (r["paid"] or {})})
     if payers:
-        out.append(_table(("participant", *(f"{r['plan']} paid" for r in rows)),
+        out.append(text_table(("participant", *(f"{r['plan']} paid" for r in rows)),
                           [(p, *((r["paid"] or {}).get(p, "-") if r["paid"] else "-" for r in rows))
                            for p in payers]))
     return "\n\n".join(out)

@@ -37,7 +37,9 @@ from typing import Callable
 from topologies.model import Event, Scenario
 from topologies.units import format_rate
 
+from .compare import text_table
 from .errors import DataplaneError
+from .measure import FLOWS_PER_DEMAND
 
 #: How long ``fail``, ``restore`` and ``epoch`` wait for every switch to hold the new plan.
 REPLAN_WAIT_S = 30.0
@@ -64,13 +66,6 @@ def _route(paths: list[list[str]], kbps: list[int] | None = None) -> str:
     kbps = kbps or []
     return "; ".join(" > ".join(p) + (f" ({format_rate(kbps[i])})" if i < len(kbps) and len(paths) > 1 else "")
                      for i, p in enumerate(paths))
-
-
-def _table(header: tuple, rows: list[tuple]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
-                      *(fmt.format(*map(str, r)).rstrip() for r in rows)])
 
 
 def changes(before: dict, after: dict) -> list[str]:
@@ -172,7 +167,7 @@ class MarketSession:
                  _route(p, status.get("path_kbps", {}).get(d))) for d, p in status.get("paths", {}).items()]
         head = (f"epoch {status.get('epoch')}, links down: {', '.join(status.get('links_down') or []) or 'none'}"
                 + ("" if allocated else " (no market: shortest or hierarchical paths)"))
-        return head + "\n" + _table(("demand", "allocated", "pays", "paths"), rows)
+        return head + "\n" + text_table(("demand", "allocated", "pays", "paths"), rows)
 
     def paths(self, demand: str) -> str:
         status = self.status()
@@ -192,7 +187,7 @@ class MarketSession:
         rows = [(l["id"], l["owner"], format_rate(l["allocated_kbps"]), l["price_per_mbps"])
                 for l in clearing["links"]]
         return (f"epoch {clearing['epoch']} ({clearing['mechanism']})\n"
-                + _table(("link", "owner", "allocated", "price/Mbps"), rows))
+                + text_table(("link", "owner", "allocated", "price/Mbps"), rows))
 
     # --- acting -------------------------------------------------------------
     def _wait(self, done: Callable[[dict], bool], what: str) -> tuple[dict, float]:
@@ -270,9 +265,9 @@ class MarketSession:
         d = self.scenario.demand[demand]
         offered = offered_rate(self.scenario, d, allocated)
         split = len(status.get("path_kbps", {}).get(demand, [])) > 1
-        slices = status.get("source_port_slices") or 16
+        slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
         measured = self.measure(self.net, self.scenario, {demand: offered}, seconds,
-                                workdir=self.workdir, demands=[d], flows_for=lambda _: slices if split else 16)
+                                workdir=self.workdir, demands=[d], flows_for=lambda _: slices if split else FLOWS_PER_DEMAND)
         m = measured[demand]
         if m.error or m.received_kbps is None:
             raise ConsoleError(f"{demand}: the measurement failed: {m.error or 'nothing received'}")
