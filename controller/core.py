@@ -34,7 +34,7 @@ from . import cookies
 from .estimation import active_demands, estimate_bids, with_bids
 from .metrics import CounterTotals, Metrics
 from .ops import Op, RequestStats, SendArp, install_ops, reconcile_ops, transition_ops
-from .planner import EpochPlan, FileMarket, Planner
+from .planner import EpochPlan, FileMarket, Planner, attachment_kbps
 from .proxyarp import arp_reply_for
 from .reconcile import held_epoch, reconcile
 from .ruleplan import RulePlan
@@ -168,7 +168,8 @@ class ControllerCore:
         """A clearing's plan becomes the one in force: status, metrics, settlement."""
         self.market = market
         self.status.replanned(epoch, plan.paths, plan.allocated_kbps, sorted(self.down), plan.path_kbps,
-                              plan.source_port_slices, reason=reason, at=now)
+                              plan.source_port_slices, reason=reason, at=now,
+                              attachments=attachment_kbps(market, plan))
         self._record_plan(epoch, reason, market, plan)
         try:
             self.source.cleared(epoch, market, plan.result)

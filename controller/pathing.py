@@ -58,8 +58,15 @@ class PathPlan:
 
 
 def is_local_pair(scenario: Scenario, a: str, b: str) -> bool:
-    """Hosts whose traffic must stay off the backbone: same last mile, or last miles joined directly."""
-    owner_a, owner_b = scenario.switch[scenario.host[a].switch].owner, scenario.switch[scenario.host[b].switch].owner
+    """Hosts whose traffic must stay off the backbone: same last mile, or last miles joined
+    directly (for a multihomed host, through any of its attachments)."""
+    def owners(host: str) -> set[str]:
+        return {scenario.switch[s].owner for s in scenario.access_switches(host)}
+
+    return any(_local_owners(scenario, owner_a, owner_b) for owner_a in owners(a) for owner_b in owners(b))
+
+
+def _local_owners(scenario: Scenario, owner_a: str, owner_b: str) -> bool:
     if owner_a == owner_b:
         return True
     roles = {scenario.participant[o].role for o in (owner_a, owner_b)}

@@ -38,6 +38,31 @@ class EpochPlan:
     result: object = field(default=None, compare=False)
 
 
+def attachment_kbps(scenario: Scenario, plan: EpochPlan) -> dict[str, dict[str, int]]:
+    """Each demand of a multihomed host -> the kbps the plan sends through each of the
+    host's attachments (the links its paths take out of, or into, the host's device).
+
+    >>> from topologies.loader import load_scenario
+    >>> s = load_scenario("topologies/library/multihomed.yaml")
+    >>> attachment_kbps(s, build_plan(s))
+    {'video': {'ph-cell': 4000}, 'upload': {'ph-cell': 2000}}
+    """
+    device = {h.switch: h for h in scenario.multihomed}
+    out: dict[str, dict[str, int]] = {}
+    if not device:
+        return out
+    for demand, paths in plan.paths.items():
+        for switches, kbps in zip(paths, plan.path_kbps.get(demand, ())):
+            for end, step in ((0, 1), (-1, -2)):
+                host = device.get(switches[end]) if len(switches) > 1 else None
+                if host is None:
+                    continue
+                link = next(a for a in host.attachments if scenario.link[a].other_end(host.switch) == switches[step])
+                chosen = out.setdefault(demand, {})
+                chosen[link] = chosen.get(link, 0) + kbps
+    return out
+
+
 #: ``(epoch, links down[, scenario=the market as it is now]) -> EpochPlan``
 Planner = Callable[..., EpochPlan]
 

@@ -68,14 +68,15 @@ class ControllerStatus:
 
     def replanned(self, epoch: int, paths: dict, allocated: dict, down: list[str],
                   path_kbps: dict | None = None, source_port_slices: int = 0, reason: str = "",
-                  at: float | None = None) -> None:
+                  at: float | None = None, attachments: dict | None = None) -> None:
         """A new plan; ``at`` is when it was made, on the machine's monotonic clock (a run's
-        processes share it), kept in the history with the allocations and the reason."""
+        processes share it), kept in the history with the allocations, the reason and,
+        for multihomed hosts' demands, the kbps through each attachment."""
         with self._lock:
             self.epoch, self.paths, self.allocated, self.down = epoch, dict(paths), dict(allocated), list(down)
             self.path_kbps, self.source_port_slices = dict(path_kbps or {}), source_port_slices
             self.history.append({"epoch": epoch, "at": at, "reason": reason, "allocated_kbps": dict(allocated),
-                                 "links_down": list(down)})
+                                 "links_down": list(down), "attachments_kbps": dict(attachments or {})})
             del self.history[:-HISTORY]
 
     def reconciled(self, dpid: int, unchanged: int, added: int, removed: int) -> None:

@@ -91,15 +91,15 @@ def parse_dump_ports(text: str) -> dict[int, tuple[int, int]]:
     return {int(port): (int(rx), int(tx)) for port, rx, tx in _PORT.findall(text)}
 
 
-def read_counters(scenario: Scenario) -> dict[tuple[str, int], tuple[int, int]]:
-    """Every switch's port counters now: ``(switch, port) -> (rx bytes, tx bytes)``."""
+def read_counters(scenario: Scenario, switches: list[str] | None = None) -> dict[tuple[str, int], tuple[int, int]]:
+    """The port counters of every switch (or of ``switches``) now: ``(switch, port) -> (rx bytes, tx bytes)``."""
     counters = {}
-    for s in scenario.switches:
-        done = subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-ports", s.name], capture_output=True,
+    for name in switches if switches is not None else [s.name for s in scenario.switches]:
+        done = subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-ports", name], capture_output=True,
                               text=True, timeout=30)
         if done.returncode != 0:
-            raise DataplaneError(f"cannot read the port counters of {s.name}: {done.stderr.strip()}")
-        counters.update({(s.name, port): v for port, v in parse_dump_ports(done.stdout).items()})
+            raise DataplaneError(f"cannot read the port counters of {name}: {done.stderr.strip()}")
+        counters.update({(name, port): v for port, v in parse_dump_ports(done.stdout).items()})
     return counters
 
 

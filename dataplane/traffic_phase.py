@@ -16,6 +16,7 @@ from topologies.model import Scenario
 from topologies.timeline import demand_windows, link_events, market_events, timeline_seconds
 from topologies.units import format_rate
 
+from .attachments import AttachmentSampler, attachment_problems, format_attachments
 from .measure import FLOWS_PER_DEMAND, measure_with_generators
 from .timeline import LinkPlayer
 from .verdict import DemandOutcome, emulation_losses, judge, judge_over_time, meter_drops
@@ -109,6 +110,7 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
     for e in scenario.timeline:
         out(f"  timeline: at {e.at_s:g} s {e.action.replace('_', ' ')} {e.target}")
     player = LinkPlayer(scenario)
+    sampler = AttachmentSampler(scenario)
     started: list[float] = []
 
     def on_start(start: float) -> None:
@@ -116,6 +118,7 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
         if market_events(scenario):
             controller.post("/timeline", {"start": start})
         player.start(start)
+        sampler.start(start)
 
     try:
         measured = (measure or measure_with_generators)(
@@ -124,6 +127,7 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
             flows_for=lambda d: flows or specs[d].flows or (slices if d in split else FLOWS_PER_DEMAND))
     finally:
         player.stop()
+        sampler.stop()
     after = controller.status() or {}
     start = started[0] if started else 0.0
     plans = [(h["at"] - start, h["allocated_kbps"]) for h in after.get("history", []) if h.get("at") is not None]
@@ -153,6 +157,14 @@ def run_traffic_phase(net, scenario: Scenario, controller, status: dict, plan: s
                         ", ".join(f"{a} {t}" for _, a, t, ok in player.played if not ok))
     if changes:
         out(format_seconds(measured, windows))
+    if sampler.devices:
+        report["attachments"] = sampler.report()
+        out(format_attachments(report["attachments"]))
+        if market:
+            problems += attachment_problems(
+                scenario, report["attachments"],
+                [(h["at"] - start, h.get("attachments_kbps", {})) for h in after.get("history", [])
+                 if h.get("at") is not None], changes)
     return outcomes, problems, report
 
 

@@ -34,7 +34,7 @@ from .language import INTERFACE_BYTES
 from .model import Demand, Scenario
 from .yamlsource import KeyPath, format_path
 
-__all__ = ["problems", "warnings", "unservable_demands", "too_slow_demands", "components", "interface_name"]
+__all__ = ["problems", "warnings", "host_groups", "unservable_demands", "too_slow_demands", "components", "interface_name"]
 
 
 def interface_name(node: str, port: int) -> str:
@@ -68,15 +68,44 @@ def components(switches: Iterable[str], links: Iterable[tuple[str, str]]) -> dic
     return {s: root(s) for s in parent}
 
 
+def host_groups(s: Scenario, links: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """Each host -> the components (by :func:`components`) of the switches it attaches to,
+    joined by ``links`` (all when None).  A multihomed host's device switch joins nothing:
+    two hosts reach each other when they share a component.
+
+    >>> from topologies.loader import load_scenario
+    >>> s = load_scenario("topologies/library/multihomed.yaml")
+    >>> g = host_groups(s)
+    >>> len(g["phone"]), g["web"] == g["phone"]
+    (1, True)
+    >>> g = host_groups(s, ["ph-cell", "ph-home", "cell-core", "core-dc"])  # home is cut off
+    >>> len(g["phone"]), g["web"] < g["phone"]
+    (2, True)
+    """
+    usable = set(links) if links is not None else set(s.link)
+    group = components((sw.name for sw in s.switches),
+                       ((s.link[l].a, s.link[l].b) for l in usable if l not in s.attachment_links))
+    return {h.name: {group[s.link[a].other_end(h.switch)] for a in h.attachments if a in usable}
+            if h.attachments else {group[h.switch]} for h in s.hosts}
+
+
 def problems(s: Scenario) -> list[tuple[KeyPath, str]]:
     """What makes a scenario whose items are all valid still unusable, as ``(key path, message)``."""
     out: list[tuple[KeyPath, str]] = []
-    group = components((sw.name for sw in s.switches), ((l.a, l.b) for l in s.links))
-    first = s.hosts[0] if s.hosts else None
+    groups = host_groups(s)
+    # Two hosts reach each other when they share a component: every single-homed host must be
+    # in the first one's, and a multihomed host must share one with it and with each other one.
+    first = next((h for h in s.hosts if not h.attachments), None)
+    multihomed_before: list = []
     for i, h in enumerate(s.hosts):
-        if group[h.switch] != group[first.switch]:
-            out.append((("hosts", i, "switch"), f"host {h.name} on {h.switch} cannot reach {first.name} on "
-                                                f"{first.switch}: no path of links joins them"))
+        others = ([first] if first is not None else []) + multihomed_before
+        other = next((o for o in others if not groups[o.name] & groups[h.name]), None)
+        if h.attachments:
+            multihomed_before.append(h)
+        if other is not None:
+            out.append((("hosts", i, "attach" if h.attachments else "switch"),
+                        f"host {h.name} on {h.switch} cannot reach {other.name} on {other.switch}: "
+                        "no path of links joins them"))
         if len(interface_name(h.name, 0)) > INTERFACE_BYTES:  # the language's name length already keeps this
             out.append((("hosts", i, "name"), f"host name {h.name!r} is too long for its interface"))
     top_port: dict[str, int] = {}
@@ -84,7 +113,11 @@ def problems(s: Scenario) -> list[tuple[KeyPath, str]]:
         top_port[port.switch] = max(top_port.get(port.switch, 0), port.number)
     for i, sw in enumerate(s.switches):
         longest = interface_name(sw.name, top_port.get(sw.name, 1))
-        if len(longest.encode()) > INTERFACE_BYTES:
+        if len(longest.encode()) > INTERFACE_BYTES and sw.device_of:
+            out.append((("hosts", next(j for j, h in enumerate(s.hosts) if h.name == sw.device_of), "attach"),
+                        f"too many attachments: Mininet names the last interface of {sw.name} {longest!r} "
+                        f"({len(longest)} bytes; Linux allows {INTERFACE_BYTES})"))
+        elif len(longest.encode()) > INTERFACE_BYTES:
             room = INTERFACE_BYTES - len(longest) + len(sw.name)
             out.append((("switches", i, "name"),
                         f"switch name {sw.name!r} is too long for its {top_port[sw.name]} ports: Mininet names its "
@@ -95,9 +128,8 @@ def problems(s: Scenario) -> list[tuple[KeyPath, str]]:
 
 def unservable_demands(s: Scenario) -> list[Demand]:
     """Demands whose hosts no path of offered links joins (the market cannot serve them)."""
-    offered = {o.link for o in s.offers}
-    group = components((sw.name for sw in s.switches), ((l.a, l.b) for l in s.links if l.id in offered))
-    return [d for d in s.demands if group[s.host[d.src].switch] != group[s.host[d.dst].switch]]
+    groups = host_groups(s, {o.link for o in s.offers})
+    return [d for d in s.demands if not groups[d.src] & groups[d.dst]]
 
 
 def unservable_reason(s: Scenario, d: Demand) -> str:

@@ -74,6 +74,8 @@ class ScenarioGraph:
                 port = Port(end, next_port[end], "link", link.id)
                 next_port[end] += 1
                 self._link[(end, link.id)] = self._at[(end, port.number)] = port
+        #: multihomed hosts' device switches: ends of paths, never hops
+        self._ends = frozenset(s.name for s in scenario.switches if s.device_of)
         self._adjacent: dict[str, list[tuple[str, str, int]]] = {s.name: [] for s in scenario.switches}
         for link in scenario.links:
             self._adjacent[link.a].append((link.b, link.id, latency_us(link.latency_ms)))
@@ -108,14 +110,15 @@ class ScenarioGraph:
         """For every switch that can reach ``root``: ``(link id, next switch)`` one step closer.
 
         Only ``links`` are used (all when None); switches in ``avoid`` are
-        neither crossed nor reached.  The root maps to nothing.
+        neither crossed nor reached, and a multihomed host's device switch is
+        reached but never crossed.  The root maps to nothing.
         """
         best: dict[str, tuple] = {root: (0, 0, ())}
         towards: dict[str, tuple[str, str]] = {}
         queue: list[tuple] = [(0, 0, (), root)]
         while queue:
             latency, hops, via, node = heapq.heappop(queue)
-            if best[node] != (latency, hops, via):
+            if best[node] != (latency, hops, via) or (node in self._ends and node != root):
                 continue
             for neighbour, link, link_latency in self._adjacent[node]:
                 if (links is not None and link not in links) or neighbour in avoid:

@@ -30,6 +30,8 @@ from .units import (MAX_KBPS, MAX_MONEY, MONEY_PATTERN, describe, parse_money, p
 INTERFACE_BYTES = 15
 #: A host's only interface is ``<host>-eth0``; a switch's ports count from 1.
 MAX_NODE_NAME = INTERFACE_BYTES - len("-eth0")
+#: A multihomed host ``h`` sits on its own device switch ``h-d``, so its name is shorter.
+DEVICE_SUFFIX = "-d"
 #: Mininet node names the emulation takes for itself (dataplane/network.py's controller).
 RESERVED_NODE_NAMES = ("c0",)
 NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_-]*$"
@@ -205,13 +207,18 @@ OFFER = _section({"link": name(), "ask_per_mbps": MONEY},
 DEMAND = _section({"src": NODE_NAME, "dst": NODE_NAME, "max_rate": RATE, "value_per_mbps": MONEY},
                   {"id": name(), "floor": RATE_OR_ZERO, "buyer": name(), "max_latency_ms": LATENCY_BOUND},
                   refs={"src": "host", "dst": "host", "buyer": "participant"})
+#: One of a multihomed host's access links: to a provider's switch, owned and sold by that
+#: provider (``id`` defaults to ``HOST-SWITCH``).
+ATTACHMENT = _section({"switch": NODE_NAME, "capacity": RATE}, {"id": name(), "latency_ms": NUMBER_MS},
+                      refs={"switch": "switch"})
 #: A demand the timeline adds needs an id: later events name it.
 DEMAND_ADDED = Section(DEMAND.fields, DEMAND.required + ("id",), refs=DEMAND.refs)
 SECTIONS: dict[str, Section] = {
     "participants": _section({"name": name(), "role": ROLE}, {"prefix": PREFIX}),
     "switches": _section({"name": NODE_NAME, "owner": name()}, {"city": TEXT, "dpid": DPID},
                          refs={"owner": "participant"}),
-    "hosts": _section({"name": NODE_NAME, "owner": name(), "switch": NODE_NAME}, {"ip": ADDRESS, "access": RATE},
+    "hosts": _section({"name": NODE_NAME, "owner": name()},
+                      {"switch": NODE_NAME, "attach": ListOf(ATTACHMENT, 1), "ip": ADDRESS, "access": RATE},
                       refs={"owner": "participant", "switch": "switch"}),
     "links": _section({"id": name(), "a": NODE_NAME, "b": NODE_NAME, "capacity": RATE, "owner": name()},
                       {"latency_ms": NUMBER_MS}, refs={"a": "switch", "b": "switch", "owner": "participant"}),

@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 from . import crosscheck
 from .errors import Problem
-from .language import (ACTION, ACTIONS, DEMAND, DEMAND_ADDED, EMULATION, MARKET, OFFER, RESERVED_NODE_NAMES,
-                       SECTIONS, TOP, TRAFFIC)
+from .language import (ACTION, ACTIONS, ATTACHMENT, DEMAND, DEMAND_ADDED, DEVICE_SUFFIX, EMULATION, MARKET,
+                       MAX_NODE_NAME, OFFER, RESERVED_NODE_NAMES, SECTIONS, TOP, TRAFFIC)
 from .model import (Demand, EmulationSettings, Event, Host, Link, MarketSettings, Offer, Participant, PocSettings,
                     PriceTier, Scenario, Switch, TrafficSpec)
 from .reader import Reader
@@ -69,9 +69,10 @@ def build_scenario(data: Any, lines: dict[KeyPath, int], file: str, progress: Pr
     participants = _participants(r, top)
     progress("switches and hosts")
     switches = _switches(r, top)
-    hosts = _hosts(r, top)
+    hosts, devices, attachments = _hosts(r, top, switches)
+    switches += devices
     progress("links and offers")
-    links = _links(r, top)
+    links = _links(r, top) + attachments
     sold: dict[str, int] = {}
     offers = [o for path, item in r.items(top, "offers") if (o := _offer(r, item, path, sold)) is not None]
     progress("demands")
@@ -161,8 +162,11 @@ def _switches(r: Reader, top: dict) -> list[Switch]:
     return out
 
 
-def _hosts(r: Reader, top: dict) -> list[Host]:
+def _hosts(r: Reader, top: dict, switches: list[Switch]) -> tuple[list[Host], list[Switch], list[Link]]:
+    """The hosts, and for each multihomed one its device switch and attachment links."""
     out: list[Host] = []
+    devices: list[Switch] = []
+    attachments: list[Link] = []
     next_addr: dict[str, int] = {}
     taken: dict[ipaddress.IPv4Address, int] = {}
     for path, item in r.items(top, "hosts"):
@@ -170,13 +174,25 @@ def _hosts(r: Reader, top: dict) -> list[Host]:
         name = _node_name(r, "host", item, path)
         if f is None:
             continue
-        owner, switch = r.refer("participant", f, "owner", path), r.refer("switch", f, "switch", path)
+        owner = r.refer("participant", f, "owner", path)
+        if ("switch" in item) == ("attach" in item):
+            r.problem(path, "a host needs either switch (one access provider) or attach (several), not "
+                            + ("both" if "switch" in item else "neither"))
+            continue
+        if "attach" in item:
+            attached = _attachments(r, f, item, path, name)
+            if attached is None:
+                continue
+            first = attached[0][0]
+        else:
+            first = r.refer("switch", f, "switch", path)
+            attached = []
         ip, holder = None, None
-        if owner is not None and switch is not None:
-            # The address comes from the owner's prefix, else from the access provider's.
-            holder = owner if owner.prefix else r.names["participant"].get(switch.owner)
+        if owner is not None and first is not None:
+            # The address comes from the owner's prefix, else from the (first) access provider's.
+            holder = owner if owner.prefix else r.names["participant"].get(first.owner)
         if holder is not None and holder.prefix is None:
-            r.problem(path, f"no prefix to number host from: give {owner.name!r} or {switch.owner!r} a prefix, "
+            r.problem(path, f"no prefix to number host from: give {owner.name!r} or {first.owner!r} a prefix, "
                             "or the host an ip")
         elif holder is not None:
             ip = _address(r, f, item, path, holder, next_addr)
@@ -188,10 +204,55 @@ def _hosts(r: Reader, top: dict) -> list[Host]:
         if name and name == f.get("name") and ip is not None and ("access" in f or "access" not in item):
             index = len(out) + 1
             mac = "02:00:00:%02x:%02x:%02x" % ((index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF)
-            out.append(Host(name, owner.name, switch.name, ip, holder.prefix.prefixlen, mac,
-                            f.get("access", DEFAULT_ACCESS_KBPS)))
+            switch = first.name
+            if attached:
+                switch = name + DEVICE_SUFFIX
+                dpid = max((s.dpid for s in switches + devices), default=0) + 1
+                devices.append(Switch(switch, owner.name, first.city, dpid, device_of=name))
+                r.names["switch"][switch] = devices[-1]
+                for access, lid, capacity, latency in attached:
+                    attachments.append(Link(lid, switch, access.name, capacity, latency, access.owner))
+                    r.names["link"][lid] = attachments[-1]
+            out.append(Host(name, owner.name, switch, ip, holder.prefix.prefixlen, mac,
+                            f.get("access", DEFAULT_ACCESS_KBPS), tuple(lid for _, lid, _, _ in attached)))
             r.names["host"][name] = out[-1]
-    return out
+    return out, devices, attachments
+
+
+def _attachments(r: Reader, f: dict, item: dict, path: KeyPath, host: str | None) -> list | None:
+    """A multihomed host's ``attach`` list: ``(provider switch, link id, kbps, ms)`` each, or
+    None when it is broken (every problem reported)."""
+    if "attach" not in f:
+        return None  # not a list: reported by fields()
+    if host and len(host) + len(DEVICE_SUFFIX) > MAX_NODE_NAME:
+        r.problem(path + ("name",), f"a multihomed host's name has at most {MAX_NODE_NAME - len(DEVICE_SUFFIX)} "
+                                    f"characters: its device switch is named {host + DEVICE_SUFFIX!r}")
+        host = None
+    elif host and (r.known("switch", host + DEVICE_SUFFIX) or r.known("host", host + DEVICE_SUFFIX)):
+        r.problem(path + ("name",), f"host {host!r} is multihomed, so its device switch is named "
+                                    f"{host + DEVICE_SUFFIX!r}, but a node has that name")
+        host = None
+    if len(f["attach"]) < 2:
+        r.problem(path + ("attach",), "attach lists two or more access providers' switches; "
+                                      "for one, write switch: instead")
+        return None
+    out, seen = [], set()
+    for i, raw in enumerate(f["attach"]):
+        at = path + ("attach", i)
+        a = r.fields(raw, at, ATTACHMENT)
+        if a is None:
+            continue
+        access = r.refer("switch", a, "switch", at)
+        if access is not None and access.name in seen:
+            r.problem(at + ("switch",), f"{host or 'the host'} attaches to {access.name} twice")
+            access = None
+        lid = r.define("link", {"id": a.get("id", f"{host}-{a.get('switch')}") if host else a.get("id")},
+                       "id", at)
+        if access is None or lid is None or "capacity" not in a:
+            continue
+        seen.add(access.name)
+        out.append((access, lid, a["capacity"], a.get("latency_ms", 1.0)))
+    return out if len(out) == len(f["attach"]) and host else None
 
 
 def _address(r: Reader, f: dict, item: dict, path: KeyPath, holder: Participant, next_addr: dict):

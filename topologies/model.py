@@ -81,17 +81,27 @@ class Participant:
 
 @dataclass(frozen=True)
 class Switch:
-    """An OpenFlow switch owned by a provider, placed in a city."""
+    """An OpenFlow switch owned by a provider, placed in a city.
+
+    A multihomed host's device is a switch too (``device_of`` names the host): it is the
+    host's own, owned by the host's owner, and its links are the host's attachments.
+    """
 
     name: str
     owner: str
     city: str
     dpid: int
+    device_of: str | None = None
 
 
 @dataclass(frozen=True)
 class Host:
-    """An end host attached to one switch by an access link."""
+    """An end host attached to one switch by an access link.
+
+    A multihomed host (``attach:`` in a scenario) sits on its own device switch, and
+    ``attachments`` are the ids of the links from that switch to its access providers:
+    the market chooses, each epoch, which of them carries each of the host's demands.
+    """
 
     name: str
     owner: str
@@ -100,6 +110,7 @@ class Host:
     prefixlen: int
     mac: str
     access_kbps: int
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -345,5 +356,33 @@ class Scenario:
         return ScenarioGraph(self)
 
     def role_of_switch(self, switch: str) -> str:
-        """The role of the provider owning ``switch``."""
+        """The role of the provider owning ``switch`` (``customer`` for a multihomed host's device)."""
         return self.participant[self.switch[switch].owner].role
+
+    def access_switches(self, host: str) -> tuple[str, ...]:
+        """The providers' switches ``host`` attaches to: its switch, or each of a multihomed
+        host's attachments' far ends.
+
+        >>> from topologies.loader import load_scenario
+        >>> s = load_scenario("topologies/library/multihomed.yaml")
+        >>> s.host["phone"].switch, s.access_switches("phone"), s.access_switches("web")
+        ('phone-d', ('cell', 'home'), ('dc',))
+        """
+        h = self.host[host]
+        return tuple(self.link[a].other_end(h.switch) for a in h.attachments) or (h.switch,)
+
+    @cached_property
+    def multihomed(self) -> tuple[Host, ...]:
+        """The hosts with several attachments, in file order."""
+        return tuple(h for h in self.hosts if h.attachments)
+
+    @cached_property
+    def attachment_links(self) -> frozenset[str]:
+        """Every multihomed host's attachment links."""
+        return frozenset(a for h in self.hosts for a in h.attachments)
+
+    def foreign_attachments(self, demand: Demand) -> frozenset[str]:
+        """The attachment links ``demand`` may not use: those of hosts it does not join.
+        A device switch is an end of paths, never a hop: a phone does not carry its
+        two providers' traffic between them."""
+        return self.attachment_links - {*self.host[demand.src].attachments, *self.host[demand.dst].attachments}

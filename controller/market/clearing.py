@@ -50,7 +50,7 @@ def explain_infeasible(market: Market, lp: PathLP | WelfareLP) -> MarketError:
     blocking = f"; full links: {', '.join(full)}" if full else "; no offered path joins them"
     if any(d.max_latency_ms is not None for d in market.demands):
         blocking += " (within the demands' max_latency_ms)"
-    if market.demand_class:
+    if market.demand_class and market.scenario.market.mode == "poc":
         blocking += " (POC mode: only the core and each access provider's own links carry traffic)"
     return MarketError(f"floors cannot all be met: {', '.join(failing) or 'jointly'}{blocking}")
 

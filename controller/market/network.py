@@ -157,6 +157,14 @@ def market_from_scenario(scenario: Scenario) -> Market:
             arcs.append(Arc(len(arcs), link.id, tail, head, offer.seller, _tiers(offer), link.latency_ms))
     market = Market(scenario, tuple(arcs), scenario.demands, universal_floors(scenario),
                     access_limits(scenario, scenario.demands))
+    if scenario.multihomed:  # no demand crosses a device switch it does not end at
+        classes: dict[frozenset[int], int] = {}
+        demand_class = {}
+        for d in scenario.demands:
+            foreign = scenario.foreign_attachments(d)
+            arcs_of = frozenset(a.index for a in market.arcs if a.link not in foreign)
+            demand_class[d.id] = classes.setdefault(arcs_of, len(classes))
+        market = replace(market, arc_classes=tuple(classes), demand_class=demand_class)
     if any(d.max_latency_ms is not None for d in scenario.demands):
         # A host whose demand no path can serve within its bound is not guaranteed
         # a rate through that demand (the market notes it; ``check`` warns).

@@ -15,7 +15,10 @@ scenario:
   one without hangs off the last mile it links to, as its customer (a
   community member's home behind its last mile's line);
 * a host's access provider is that of its switch (the host's owner itself when
-  the host sits on a core switch);
+  the host sits on a core switch); a multihomed host's is that of its first
+  attachment, and its other attachments carry nothing: the POC's members are
+  access providers, each answering for its own hosts (the open market, where
+  each demand may pick any attachment, is where multihoming pays);
 * a demand between two access providers crosses the core: it may use the core
   and the two providers' own links (those they own inside their domain or up
   to the core); a demand inside one provider stays on the provider's links
@@ -85,6 +88,11 @@ def poc_world(s: Scenario) -> PocWorld:
         else:  # behind the first last mile it links to, else on its own
             member = next((domain[o] for _, o in ends if _role(s, o) == "last_mile"), p.name)
         domain.update({sw: member for sw in mine})
+    device_home = {}  # a multihomed host's device switch -> its first attachment (module text)
+    for h in s.multihomed:
+        first = s.link[h.attachments[0]]
+        device_home[h.switch] = first.id
+        domain[h.switch] = domain.get(first.other_end(h.switch), h.owner)
     host_member = {h.name: h.owner if h.switch in core else domain[h.switch] for h in s.hosts}
     core_links = frozenset(l.id for l in s.links if s.participant[l.owner].role == "backbone")
     own: dict[str, set[str]] = {}
@@ -106,6 +114,11 @@ def poc_world(s: Scenario) -> PocWorld:
         l = s.link[o.link]
         if l.id in core_links or l.id in own.get(l.owner, ()):
             continue
+        device = next((end for end in (l.a, l.b) if end in device_home), None)
+        if device is not None:
+            idle[l.id] = f"it is a later attachment of multihomed host {s.switch[device].device_of}: in POC mode " \
+                         f"a host reaches the core through one access provider, that of its first ({device_home[device]})"
+            continue
         sides = [m for m in dict.fromkeys((domain.get(l.a), domain.get(l.b))) if m is not None]
         if len(sides) == 2:
             idle[l.id] = f"it joins {sides[0]} and {sides[1]} directly: in POC mode last miles reach each other " \
@@ -120,14 +133,14 @@ def poc_world(s: Scenario) -> PocWorld:
 def allowed_links(w: PocWorld, s: Scenario, d: Demand) -> frozenset[str]:
     """The links demand ``d`` may use in POC mode (offered or not)."""
     a, b = w.host_member[d.src], w.host_member[d.dst]
-    own = w.own_links.get(a, frozenset()) | w.own_links.get(b, frozenset())
+    own = (w.own_links.get(a, frozenset()) | w.own_links.get(b, frozenset())) - s.foreign_attachments(d)
     if a == b:  # local first: one access provider keeps its own traffic inside when its links join its hosts
         inside = {l for l in own if s.link[l].a not in w.core_switches and s.link[l].b not in w.core_switches}
         offered = {o.link for o in s.offers} & inside
         group = components((sw.name for sw in s.switches), ((s.link[l].a, s.link[l].b) for l in offered))
         if group[s.host[d.src].switch] == group[s.host[d.dst].switch]:
             return frozenset(inside)
-    return own | w.core_links
+    return own | (w.core_links - s.foreign_attachments(d))
 
 
 def tariff_provider(w: PocWorld, s: Scenario, d: Demand) -> str | None:
