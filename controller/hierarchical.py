@@ -61,7 +61,7 @@ class _Hierarchy:
         self.scenario = scenario
         self.graph = scenario.graph
         self.owner = {s.name: s.owner for s in scenario.switches}
-        self.backbone = {s.name for s in scenario.switches if scenario.role_of_switch(s.name) == BACKBONE}
+        self.backbone = scenario.backbone_switches
         self.transit = transit_of(scenario)
         self.up = [link for link in scenario.links if link.id not in down]
         self.up_ids = {link.id for link in self.up}

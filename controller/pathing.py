@@ -76,7 +76,7 @@ def _local_owners(scenario: Scenario, owner_a: str, owner_b: str) -> bool:
 
 
 def crosses_backbone(scenario: Scenario, switches: tuple[str, ...]) -> bool:
-    return any(scenario.role_of_switch(s) == "backbone" for s in switches)
+    return not scenario.backbone_switches.isdisjoint(switches)
 
 
 def backup_route(scenario: Scenario, offered: frozenset[str], links: tuple[str, ...], switches: tuple[str, ...],
@@ -85,7 +85,7 @@ def backup_route(scenario: Scenario, offered: frozenset[str], links: tuple[str, 
     one shortest-path rule (lowest latency first), or None."""
     if not links:
         return None
-    avoid = [s.name for s in scenario.switches if scenario.role_of_switch(s.name) == "backbone"] if local else ()
+    avoid = scenario.backbone_switches if local else ()
     return scenario.graph.shortest_path(switches[0], switches[-1], offered - set(links), avoid)
 
 

@@ -52,17 +52,12 @@ from .errors import DataplaneError
 
 #: The plans ``openisp compare`` runs by default, in this order.
 COMPARED = ("market", "hierarchical", "shortest", "poc")
-BACKBONE = "backbone"
-
-
-def backbone_switches(scenario: Scenario) -> set[str]:
-    return {s.name for s in scenario.switches if scenario.role_of_switch(s.name) == BACKBONE}
 
 
 def neighbour_demands(scenario: Scenario) -> list[str]:
     """Demands whose two hosts are joined by switches none of which is a backbone's: on one
     last mile, or on providers with a direct link; neither host on a backbone switch."""
-    backbone = backbone_switches(scenario)
+    backbone = scenario.backbone_switches
     found = []
     for d in scenario.demands:
         a, b = scenario.host[d.src].switch, scenario.host[d.dst].switch
@@ -131,7 +126,7 @@ def count(scenario: Scenario, before: dict, after: dict, senders: set[str] | Non
         return after.get(key, (0, 0))[i] - before.get(key, (0, 0))[i]
 
     graph = scenario.graph
-    backbone = backbone_switches(scenario)
+    backbone = scenario.backbone_switches
     entering = 0
     for port in graph.ports():
         if port.switch not in backbone:

@@ -34,7 +34,7 @@ CITIES = ["Seattle", "Sunnyvale", "Los Angeles", "Denver", "Houston", "Kansas Ci
 #: Parameter -> (least, most).  The most keep names short enough for interface names
 #: (``bb99-s999``, ``lm512-s99``, ``h512-250``) and the world small enough to check in seconds.
 LIMITS = {"backbones": (1, 99), "backbone_switches": (1, 999), "last_miles": (1, 512), "last_mile_switches": (1, 99),
-          "hosts_per_last_mile": (1, 250), "content": (0, 512), "demands": (0, 100_000)}
+          "hosts_per_last_mile": (1, 250), "content": (0, 512), "demands": (0, 100_000), "multihomed": (0, 128_000)}
 MAX_SWITCHES = 10_000
 MAX_DIRECT_LINKS = 50_000
 
@@ -60,6 +60,10 @@ def check_parameters(**given: int) -> None:
     hosts = given.get("last_miles", 0) * given.get("hosts_per_last_mile", 0) + 2 * given.get("content", 0)
     if given.get("demands", 0) and hosts < 2:
         raise ValueError("demands need at least two hosts: raise --hosts or --content")
+    if given.get("multihomed", 0) > given.get("last_miles", 0) * given.get("hosts_per_last_mile", 0):
+        raise ValueError("--multihomed cannot exceed the last miles' hosts (--last-miles x --hosts)")
+    if given.get("multihomed", 0) and given.get("last_miles", 0) < 2:
+        raise ValueError("--multihomed needs at least two last miles to attach to")
 
 
 def _money(rng: random.Random, low: float, high: float) -> str:
@@ -69,14 +73,16 @@ def _money(rng: random.Random, low: float, high: float) -> str:
 def generate_world(backbones: int = 2, backbone_switches: int = 4, last_miles: int = 3, last_mile_switches: int = 1,
                    hosts_per_last_mile: int = 3, content: int = 1, direct_probability: float = 0.3,
                    demands: int = 10, seed: int = 0, backbone_mbps: int = 40, access_mbps: int = 10,
-                   name: str | None = None) -> dict[str, Any]:
+                   name: str | None = None, multihomed: int = 0) -> dict[str, Any]:
     """The data of a scenario file for a random multi-provider world.
 
+    ``multihomed`` last-mile hosts also attach to another last mile's first switch
+    (drawn after everything else, so a seed's world is otherwise the same).
     Parameters out of range raise ``ValueError`` saying which and why, before any work.
     """
     check_parameters(backbones=backbones, backbone_switches=backbone_switches, last_miles=last_miles,
                      last_mile_switches=last_mile_switches, hosts_per_last_mile=hosts_per_last_mile, content=content,
-                     demands=demands)
+                     demands=demands, multihomed=multihomed)
     if not 0 <= direct_probability <= 1:  # also refuses nan
         raise ValueError(f"--direct must be a probability between 0 and 1, got {direct_probability}")
     direct = direct_probability * last_miles * (last_miles - 1) / 2
@@ -146,10 +152,18 @@ def generate_world(backbones: int = 2, backbone_switches: int = 4, last_miles: i
         src, dst = rng.sample(host_names, 2)
         wanted.append({"id": f"d{i + 1}", "src": src, "dst": dst, "max_rate": f"{rng.randint(1, 5) * 500}kbps",
                        "value_per_mbps": _money(rng, 0.5, 3.0)})
+    owner_of = {sw["name"]: sw["owner"] for sw in switches}
+    for host in rng.sample(hosts[:last_miles * hosts_per_last_mile], multihomed) if multihomed else ():
+        home = host.pop("switch")
+        other = rng.choice([a for a in access_sw if owner_of[a] != owner_of[home]])
+        host["attach"] = [{"switch": sw, "capacity": f"{access_mbps}Mbps", "latency_ms": round(rng.uniform(1, 10), 1)}
+                          for sw in (home, other)]
+        offers += [{"link": f"{host['name']}-{sw}", "ask_per_mbps": _money(rng, 0.01, 0.1)} for sw in (home, other)]
     return {
         "name": name or f"generated-{seed}",
         "description": f"generated: {backbones} backbones x {backbone_switches} switches, {last_miles} last miles, "
-                       f"{hosts_per_last_mile} hosts each, {content} content, direct p={direct_probability}, seed {seed}",
+                       f"{hosts_per_last_mile} hosts each" + (f" ({multihomed} multihomed)" if multihomed else "")
+                       + f", {content} content, direct p={direct_probability}, seed {seed}",
         "participants": participants, "switches": switches, "hosts": hosts, "links": links,
         "offers": offers, "demands": wanted,
         "market": {"mechanism": "vcg", "epoch_s": 30, "universal_floor": "0"},

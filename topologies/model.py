@@ -359,6 +359,11 @@ class Scenario:
         """The role of the provider owning ``switch`` (``customer`` for a multihomed host's device)."""
         return self.participant[self.switch[switch].owner].role
 
+    @cached_property
+    def backbone_switches(self) -> frozenset[str]:
+        """The switches of ``backbone`` participants."""
+        return frozenset(s.name for s in self.switches if self.role_of_switch(s.name) == "backbone")
+
     def access_switches(self, host: str) -> tuple[str, ...]:
         """The providers' switches ``host`` attaches to: its switch, or each of a multihomed
         host's attachments' far ends.

@@ -35,10 +35,10 @@ ZERO = Decimal(0)
 SERVED_KBPS = 1e-6  # an LP rate below this is solver noise, not a sale
 
 
-def split_by_value(market: Market, alloc: Allocation, payer_total: dict[str, Decimal], demands) -> dict[str, Decimal]:
-    """A participant's payment shared among its ``demands`` in proportion to the
+def split_by_value(alloc: Allocation, total: Decimal, demands) -> dict[str, Decimal]:
+    """One buyer's payment ``total`` shared among its ``demands`` in proportion to the
     value each was served, rounded so that the shares add up to the total."""
-    return _split(payer_total, lambda d: d.value_per_mbps * alloc.kbps[d.id] / 1000, demands)
+    return _split(total, lambda d: d.value_per_mbps * alloc.kbps[d.id] / 1000, demands)
 
 
 def settle_demands(market: Market, alloc: Allocation, transfers: dict[str, tuple[Decimal, Decimal]],
@@ -57,25 +57,20 @@ def settle_demands(market: Market, alloc: Allocation, transfers: dict[str, tuple
         if given == total and all(d.id in demand_pays for d in mine):
             out.update({d.id: demand_pays[d.id] for d in mine})
         elif given > 0:
-            out.update(_split({buyer: total}, lambda d: demand_pays.get(d.id, ZERO), mine))
+            out.update(_split(total, lambda d: demand_pays.get(d.id, ZERO), mine))
         else:
-            out.update(split_by_value(market, alloc, {buyer: total}, mine))
+            out.update(split_by_value(alloc, total, mine))
     return out
 
 
-def _split(payer_total: dict[str, Decimal], weight, demands) -> dict[str, Decimal]:
-    by_buyer: dict[str, list] = {}
-    for d in demands:
-        by_buyer.setdefault(d.buyer, []).append(d)
-    out: dict[str, Decimal] = {}
-    for buyer, mine in by_buyer.items():
-        weights = {d.id: Decimal(weight(d)) for d in mine}
-        total, whole = payer_total.get(buyer, ZERO), sum(weights.values(), ZERO)
-        if not whole or not total:
-            out.update({d.id: money(0) for d in mine})
-        else:
-            out.update(apportion({k: total * w / whole for k, w in weights.items()}, total))
-    return out
+def _split(total: Decimal, weight, demands) -> dict[str, Decimal]:
+    """``total`` shared among one buyer's ``demands`` in proportion to ``weight``; all
+    zeros when there is nothing to share or no weight to share it by."""
+    weights = {d.id: Decimal(weight(d)) for d in demands}
+    whole = sum(weights.values(), ZERO)
+    if not whole or not total:
+        return {d.id: money(0) for d in demands}
+    return apportion({k: total * w / whole for k, w in weights.items()}, total)
 
 
 def _exact(value: float) -> Decimal:

@@ -76,7 +76,7 @@ def poc_world(s: Scenario) -> PocWorld:
     name = s.market.poc.name
     if name in s.participant:
         raise MarketError(f"the public option is named {name!r}, like a participant; set market.poc.name")
-    core = frozenset(sw.name for sw in s.switches if _role(s, sw.name) == "backbone")
+    core = s.backbone_switches
     domain = {sw.name: sw.owner for sw in s.switches if _role(s, sw.name) == "last_mile"}
     for p in s.participants:
         if p.role not in ("content", "community"):

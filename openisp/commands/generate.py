@@ -17,6 +17,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--content", type=int, default=1, help="content providers")
     parser.add_argument("--direct", type=float, default=0.3, help="probability of a direct link between two last miles")
     parser.add_argument("--demands", type=int, default=10)
+    parser.add_argument("--multihomed", type=int, default=0, metavar="N",
+                        help="last-mile hosts that also attach to another last mile (the market picks the attachment)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name")
     parser.add_argument("--zoo", metavar="FILE.graphml",
@@ -47,7 +49,7 @@ def run(args) -> int:
                                   last_miles=args.last_miles, last_mile_switches=args.last_mile_switches,
                                   hosts_per_last_mile=args.hosts, content=args.content,
                                   direct_probability=args.direct, demands=args.demands, seed=args.seed,
-                                  name=args.name)
+                                  name=args.name, multihomed=args.multihomed)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     text = to_yaml(data)

@@ -36,3 +36,14 @@ def test_a_total_below_the_parts_takes_units_back_from_the_smallest_remainders()
 def test_shares_that_add_up_are_kept_and_zero_stays_zero():
     assert apportion({"a": D("1.5"), "b": D("0.25")}, D("1.75")) == {"a": D("1.500000"), "b": D("0.250000")}
     assert apportion({"a": D(0), "b": D("0.000002")}, D("0.000001")) == {"a": D("0.000000"), "b": D("0.000001")}
+
+
+def test_a_buyer_s_payment_is_split_by_weight_and_nothing_to_split_by_gives_zeros():
+    from types import SimpleNamespace as NS
+
+    from controller.market.payments import _split
+
+    demands = [NS(id="a"), NS(id="b")]
+    assert _split(D("1.000000"), lambda d: {"a": 1, "b": 3}[d.id], demands) == {"a": D("0.250000"), "b": D("0.750000")}
+    assert _split(D("1.000000"), lambda d: 0, demands) == {"a": D("0.000000"), "b": D("0.000000")}  # no weight
+    assert _split(D(0), lambda d: 1, demands) == {"a": D("0.000000"), "b": D("0.000000")}  # nothing to share

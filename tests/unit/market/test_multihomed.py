@@ -81,3 +81,32 @@ def test_in_poc_mode_a_multihomed_host_reaches_the_core_through_its_first_attach
     s2 = load_scenario_text(yaml.safe_dump(swapped), "p.yaml")
     assert poc_world(s2).host_member["phone"] == "dana"
     assert attachments(s2) == {"video": {"ph-home": 4000}, "upload": {"ph-home": 2000}}
+
+
+def test_on_generated_worlds_no_path_crosses_a_device_and_each_multihomed_demand_leaves_by_its_attachments():
+    """Worlds of ``openisp generate --multihomed``: every path touches a device switch only
+    at its ends, and what a multihomed host's demand sends through its attachments adds
+    up to its allocation; every best-effort route is free of foreign devices too."""
+    from controller.shortest import planned_path
+    from topologies.generate import generate_world
+    from topologies.loader import build_scenario
+
+    moved = 0
+    for seed in range(6):
+        s = build_scenario(generate_world(last_miles=4, hosts_per_last_mile=2, demands=16, seed=seed, multihomed=3),
+                           {}, f"<seed {seed}>")
+        devices = {h.switch for h in s.multihomed}
+        assert len(devices) == 3
+        plan = build_plan(s)
+        chosen = attachment_kbps(s, plan)
+        for d in s.demands:
+            for path in plan.paths.get(d.id, []):
+                assert not devices & set(path[1:-1]), (seed, d.id, path)
+            for host in (d.src, d.dst):
+                if s.host[host].attachments and plan.allocated_kbps.get(d.id):
+                    mine = {l: k for l, k in chosen[d.id].items() if l in s.host[host].attachments}
+                    assert sum(mine.values()) == plan.allocated_kbps[d.id], (seed, d.id, chosen[d.id])
+                    moved += any(l != s.host[host].attachments[0] for l in mine)
+            path = planned_path(s, d.src, d.dst, frozenset())
+            assert not devices & set(path[1:-1]), (seed, d.id, path)
+    assert moved > 0  # some demand left through a host's second attachment: the choice is real

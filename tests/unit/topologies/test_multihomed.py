@@ -119,3 +119,22 @@ def test_two_multihomed_hosts_that_share_no_network_do_not_reach_each_other():
                                                                         {"switch": "isle1", "capacity": "1Mbps"}]})
     # phone reaches web through cell, tab reaches phone through home, but tab never reaches web
     assert "host tab on tab-d cannot reach web on dc" in problems(change)
+
+
+def test_generate_multihomed_attaches_hosts_to_a_second_last_mile_and_keeps_the_rest_of_the_seed_s_world():
+    from topologies.generate import generate_world
+    from topologies.loader import build_scenario
+
+    plain = generate_world(seed=3, demands=6)
+    data = generate_world(seed=3, demands=6, multihomed=2)
+    s = build_scenario(data, {}, "<generated>")
+    assert len(s.multihomed) == 2
+    for h in s.multihomed:
+        owners = [s.switch[sw].owner for sw in s.access_switches(h.name)]
+        assert len(set(owners)) == 2 and all(o.startswith("lm") for o in owners)
+        assert {o.link for o in s.offers} >= set(h.attachments)
+    assert data["demands"] == plain["demands"] and data["links"] == plain["links"]
+    for bad, message in ((dict(multihomed=10, last_miles=3, hosts_per_last_mile=3), "cannot exceed"),
+                         (dict(multihomed=1, last_miles=1), "at least two last miles")):
+        with pytest.raises(ValueError, match=message):
+            generate_world(**bad)
