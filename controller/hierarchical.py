@@ -18,7 +18,9 @@ A provider's transit is the backbone it has the most link capacity to (ties:
 the lowest latency of those links, then the backbone's name).  A switch that the
 hierarchy leaves with no route to a host (in a last mile with no link to a
 backbone, say) takes the next step of its shortest path instead, and
-:func:`stranded` names it.
+:func:`stranded` names it.  A multihomed host's device belongs to the provider of
+its first attachment, as a phone today keeps to one network: its other
+attachments join two providers, so the hierarchy uses them only when stranded.
 
 >>> from topologies.loader import load_scenario
 >>> s = load_scenario("topologies/library/local-first.yaml")
@@ -61,6 +63,8 @@ class _Hierarchy:
         self.scenario = scenario
         self.graph = scenario.graph
         self.owner = {s.name: s.owner for s in scenario.switches}
+        for h in scenario.multihomed:  # a device is a customer of its first attachment's provider
+            self.owner[h.switch] = self.owner[scenario.link[h.attachments[0]].other_end(h.switch)]
         self.backbone = scenario.backbone_switches
         self.transit = transit_of(scenario)
         self.up = [link for link in scenario.links if link.id not in down]

@@ -266,8 +266,9 @@ class MarketSession:
         offered = offered_rate(self.scenario, d, allocated)
         split = len(status.get("path_kbps", {}).get(demand, [])) > 1
         slices = status.get("source_port_slices") or FLOWS_PER_DEMAND
+        flows = slices if split else FLOWS_PER_DEMAND
         measured = self.measure(self.net, self.scenario, {demand: offered}, seconds,
-                                workdir=self.workdir, demands=[d], flows_for=lambda _: slices if split else FLOWS_PER_DEMAND)
+                                workdir=self.workdir, demands=[d], flows_for=lambda _: flows)
         m = measured[demand]
         if m.error or m.received_kbps is None:
             raise ConsoleError(f"{demand}: the measurement failed: {m.error or 'nothing received'}")

@@ -28,36 +28,38 @@ LINE = re.compile(r"^\s*([\w.ǁ]+)__mutmut_\d+: (\w[\w ]*)$")
 FUNCTION = re.compile(r"\.xǁ|\.x_")
 
 
-def score(lines) -> dict[str, Counter]:
+def parse(lines) -> list[tuple[str, str]]:
+    """``(mutant name without its number, status)`` for each result line."""
+    return [(m.group(1), m.group(2).strip()) for m in map(LINE.match, lines) if m]
+
+
+def score(entries) -> dict[str, Counter]:
+    """Statuses per package, from :func:`parse`'s entries."""
     out = {name: Counter() for name in PACKAGES}
-    for line in lines:
-        m = LINE.match(line)
-        if not m:
-            continue
+    for mutant, status in entries:
         for name, prefixes in PACKAGES.items():
-            if m.group(1).startswith(prefixes):
-                out[name][m.group(2).strip()] += 1
+            if mutant.startswith(prefixes):
+                out[name][status] += 1
     return out
 
 
-def by_module(lines) -> dict[str, Counter]:
-    """Statuses per module, for the modules of :data:`PACKAGES`."""
+def by_module(entries) -> dict[str, Counter]:
+    """Statuses per module, for the modules of :data:`PACKAGES`, from :func:`parse`'s entries."""
+    prefixes = tuple(p for group in PACKAGES.values() for p in group)
     out: dict[str, Counter] = {}
-    for line in lines:
-        m = LINE.match(line)
-        if m and m.group(1).startswith(tuple(p for prefixes in PACKAGES.values() for p in prefixes)):
-            module = FUNCTION.split(m.group(1), maxsplit=1)[0]
-            out.setdefault(module, Counter())[m.group(2).strip()] += 1
+    for mutant, status in entries:
+        if mutant.startswith(prefixes):
+            out.setdefault(FUNCTION.split(mutant, maxsplit=1)[0], Counter())[status] += 1
     return dict(sorted(out.items()))
 
 
 def main(path: str, modules: bool = False) -> int:
     with open(path, encoding="utf-8") as f:
-        lines = f.readlines()
-    counts = score(lines)
+        entries = parse(f.readlines())
+    counts = score(entries)
     if modules:
         print(f"{'module':<36} {'mutants':>7} {'killed':>7} {'survived':>8} {'unchecked':>9} {'other':>6} {'score':>6}")
-        for name, c in by_module(lines).items():
+        for name, c in by_module(entries).items():
             total, killed, unchecked = sum(c.values()), c["killed"], c["not checked"]
             other = total - killed - c["survived"] - unchecked
             print(f"{name:<36} {total:>7} {killed:>7} {c['survived']:>8} {unchecked:>9} {other:>6} {killed / total:>6.1%}")

@@ -28,9 +28,11 @@ def rows():
 
 
 def test_every_number_of_a_claim_is_on_its_lines():
-    checked, wrong = 0, []
+    checked, wrong, texts = 0, [], {}
     for name, ranges, claim in rows():
-        text = (ROOT / name).read_text(encoding="utf-8").splitlines()
+        if name not in texts:
+            texts[name] = (ROOT / name).read_text(encoding="utf-8").splitlines()
+        text = texts[name]
         body = " ".join(text[n - 1] for a, b in ranges for n in range(a, b + 1) if 0 < n <= len(text))
         missing = [n for n in re.findall(r"\d+(?:[.,]\d+)*", claim) if n not in body]
         checked += 1

@@ -22,14 +22,14 @@ RESULTS = """\
 
 
 def test_every_status_but_killed_counts_against_its_package():
-    counts = mutant_score.score(RESULTS.splitlines())
+    counts = mutant_score.score(mutant_score.parse(RESULTS.splitlines()))
     assert counts["market"] == {"killed": 1, "survived": 1, "not checked": 1, "timeout": 1}
     assert counts["core"] == {"killed": 1, "survived": 1} and counts["cookies"] == {"killed": 1}
     assert counts["loader"] == {"no tests": 1} and sum(counts["pathing"].values()) == 0
 
 
 def test_modules_are_cut_at_their_function(tmp_path, capsys):
-    modules = mutant_score.by_module(RESULTS.splitlines())
+    modules = mutant_score.by_module(mutant_score.parse(RESULTS.splitlines()))
     assert list(modules) == ["controller.cookies", "controller.core", "controller.market.pathlp",
                              "controller.market.payments", "controller.ops", "topologies.loader"]
     assert modules["controller.market.pathlp"] == {"not checked": 1, "timeout": 1}

@@ -8,7 +8,7 @@ import pytest
 from controller.hierarchical import hierarchical_path, hierarchical_paths, hierarchical_plan, stranded, transit_of
 from controller.planner import build_plan
 from topologies.generate import generate_world, to_yaml
-from topologies.loader import load_scenario, load_scenario_text
+from topologies.loader import build_scenario, load_scenario, load_scenario_text
 
 from .test_shortest import walk
 from .tiny import scenario as tiny
@@ -131,3 +131,23 @@ def test_generated_worlds_every_pair_reaches_loop_free_and_never_peers(seed):
             else:
                 provider, bb = (a, b) if b in backbone else (b, a)
                 assert transit.get(owner[provider]) == owner[bb], f"{src} -> {dst}: {a} - {b} is not a transit link"
+
+
+def test_a_multihomed_host_keeps_to_its_first_provider_and_uses_the_other_only_when_cut_off():
+    s = load_scenario("topologies/library/multihomed.yaml")
+    assert hierarchical_path(s, "phone", "web") == ("phone-d", "cell", "core", "dc")
+    assert hierarchical_path(s, "web", "phone") == ("dc", "core", "cell", "phone-d")
+    assert stranded(s) == {}
+    cut = frozenset({"ph-cell"})  # its first attachment fails: the hierarchy strands it, and it falls back
+    assert hierarchical_path(s, "phone", "web", cut) == ("phone-d", "home", "core", "dc")
+    assert stranded(s, cut)["web"] == ["phone-d"]
+    for seed in range(4):  # generated worlds: no switch stranded, no device crossed, no loop
+        w = build_scenario(generate_world(last_miles=4, hosts_per_last_mile=2, demands=16, seed=seed, multihomed=3),
+                           {}, "<generated>")
+        devices = {h.switch for h in w.multihomed}
+        assert stranded(w) == {}, seed
+        for a in w.hosts:
+            for b in w.hosts:
+                if a != b:
+                    path = hierarchical_path(w, a.name, b.name)
+                    assert path and len(set(path)) == len(path) and not devices & set(path[1:-1]), (seed, path)
