@@ -46,7 +46,7 @@ import yaml
 from topologies.draw import format_bytes
 from topologies.loader import load_scenario
 from topologies.model import Scenario
-from topologies.units import format_rate
+from topologies.units import format_rate, text_table
 
 from .errors import DataplaneError
 
@@ -233,14 +233,6 @@ def problems_of(row: dict) -> list[str]:
 
 def _bytes(n: int | None) -> str:
     return "-" if n is None else format_bytes(n)
-
-
-def text_table(header: tuple, rows: list[tuple]) -> str:
-    """Left-aligned columns under a header and a rule of dashes (the console's tables too)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
-                      *(fmt.format(*map(str, row)).rstrip() for row in rows)])
 
 
 def format_comparison(scenario: Scenario, rows: list[dict]) -> str:

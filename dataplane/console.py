@@ -35,9 +35,8 @@ from pathlib import Path
 from typing import Callable
 
 from topologies.model import Event, Scenario
-from topologies.units import format_rate
+from topologies.units import format_rate, text_table
 
-from .compare import text_table
 from .errors import DataplaneError
 from .measure import FLOWS_PER_DEMAND
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from topologies.loader import load_scenario
-from topologies.units import format_rate
+from topologies.units import format_rate, text_table
 
 from .controllerproc import ControllerProcess
 from .prometheus import SCRAPE_S
@@ -40,10 +40,7 @@ def format_table(outcomes: list[DemandOutcome]) -> str:
         ms = [("-" if x is None else f"{x:.2f}") for x in (m.delay_ms, m.delay_p99_ms, m.jitter_ms)]
         lines.append((o.demand, f"{o.src} -> {o.dst}", route, share, format_rate(m.offered_kbps), received,
                       m.error[:40] if m.error else loss, *ms, verdict))
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
-                      *(fmt.format(*line).rstrip() for line in lines)])
+    return text_table(header, lines)
 
 
 @dataclass

@@ -147,3 +147,18 @@ def format_rate(kbps: int) -> str:
     if kbps >= 1000:
         return f"{kbps / 1000:g}Mbps"
     return f"{kbps}kbps"
+
+
+def text_table(header: tuple, rows: list[tuple]) -> str:
+    """Left-aligned columns under a header and a rule of dashes, no trailing blanks.
+
+    >>> print(text_table(("a", "bb"), [(1, "x"), ("long", "")]))
+    a     bb
+    ----  --
+    1     x
+    long
+    """
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip(),
+                      *(fmt.format(*map(str, row)).rstrip() for row in rows)])

@@ -7,7 +7,7 @@ from dataclasses import replace
 from topologies.crosscheck import unservable_demands, unservable_reason
 from topologies.loader import load_scenario
 from topologies.model import MARKET_MODES, MECHANISMS
-from topologies.units import format_rate
+from topologies.units import format_rate, text_table
 
 HELP = "clear the scenario's market (VCG, LMP or pay-as-bid): allocations, prices and payments; no root needed"
 
@@ -23,9 +23,7 @@ def add_arguments(parser) -> None:
 
 
 def _table(header, rows) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*header), fmt.format(*("-" * w for w in widths)), *(fmt.format(*map(str, r)) for r in rows)]
+    return text_table(header, rows).split("\n")
 
 
 def _latency(scenario, demand, paths) -> str:
