@@ -101,11 +101,6 @@ class Market:
         formulation cannot express that; column generation prices it exactly."""
         return bool(self.demand_class) or any(d.max_latency_ms is not None for d in self.demands)
 
-    def allowed_arcs(self, d: Demand) -> frozenset[int] | None:
-        """The arcs ``d`` may use, None for all of them."""
-        index = self.demand_class.get(d.id)
-        return None if index is None else self.arc_classes[index]
-
     def src_switch(self, d: Demand) -> str:
         return self.scenario.host[d.src].switch
 
