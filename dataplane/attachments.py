@@ -98,14 +98,16 @@ def per_second(scenario: Scenario, samples: list[tuple[float, dict]]) -> dict:
 def chosen(scenario: Scenario, attachments_kbps: dict) -> dict[tuple[str, str], set[str]]:
     """``(host, "up" or "down") -> the attachments a plan sends the host's demands through``."""
     out: dict[tuple[str, str], set[str]] = {}
+    owner = {a: h.name for h in scenario.multihomed for a in h.attachments}
     for demand, links in attachments_kbps.items():
-        d = scenario.demand.get(demand)
-        if d is None:
-            continue
-        for host, direction in ((d.src, "up"), (d.dst, "down")):
-            mine = {l for l, kbps in links.items() if kbps > 0 and l in scenario.host[host].attachments}
-            if mine:
-                out.setdefault((host, direction), set()).update(mine)
+        d = scenario.demand.get(demand)    # None: a demand the timeline or the API added
+        for link, kbps in links.items():
+            host = owner.get(link)
+            if kbps <= 0 or host is None:
+                continue
+            directions = [x for end, x in ((d.src, "up"), (d.dst, "down")) if end == host] if d else ["up", "down"]
+            for direction in directions:
+                out.setdefault((host, direction), set()).add(link)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from dataplane.attachments import AttachmentSampler, attachment_problems, per_second
+from dataplane.attachments import AttachmentSampler, attachment_problems, chosen, per_second
 from topologies.loader import load_scenario
 
 S = load_scenario("topologies/library/multihomed.yaml")
@@ -43,6 +43,12 @@ def test_traffic_through_an_attachment_the_market_did_not_choose_is_a_broken_pro
     assert [p.split(":")[1] for p in got] == [" second 7", " second 8", " second 9"], got  # 4-6: near the change
     assert "phone: second 7: 2Mbps went up through ph-cell, an attachment the market did not choose " \
            "(ph-home chosen)" == got[0]
+
+
+def test_a_demand_the_file_does_not_hold_still_has_its_chosen_attachment():
+    # "late": added by the timeline or the API, so its ends are unknown here: both directions
+    got = chosen(S, {"late": {"ph-home": 500}, "upload": {"ph-cell": 2000}, "video": {"ph-cell": 0}})
+    assert got == {("phone", "up"): {"ph-home", "ph-cell"}, ("phone", "down"): {"ph-home"}}
 
 
 def test_a_trickle_through_the_other_attachment_is_let_pass():
