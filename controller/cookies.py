@@ -21,6 +21,8 @@ from __future__ import annotations
 KINDS = {"shortest": 0x01, "arp": 0x02, "edge": 0x03, "spoof": 0x04, "demand": 0x05, "floor": 0x06,
          "label": 0x07, "route": 0x08, "core": 0x09, "return": 0x0A}
 NAMES = {v: k for k, v in KINDS.items()}
+#: the bits of a cookie that hold its kind (for a flow-stats request of one kind)
+KIND_MASK = 0xFF << 56
 
 
 def make(kind: str, epoch: int = 0, index: int = 0) -> int:

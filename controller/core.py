@@ -17,12 +17,13 @@ is pending), then ``holding`` (the barrier came back).
 >>> s = load_scenario("topologies/default.yaml")
 >>> core = ControllerCore(s, make_planner(s, "market", "lmp"))
 >>> core.connected(s.switch["mn1"].dpid, now=0.0)
-{6: [RequestStats(kind='flows')]}
+{6: [RequestStats(kind='flows', cookie_kind=None)]}
 """
 from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -41,6 +42,12 @@ from .ruleplan import RulePlan
 from .status import ControllerStatus
 
 Ops = dict[int, list[Op]]
+
+#: Every tenth counter poll reads every flow of every switch; the others read only the
+#: demands' flows (by cookie), which is all the per-demand counters need. A 100-switch
+#: world holds about 23,000 flows: reading them all each second took the controller's
+#: whole CPU and starved the ARP it answers.
+FULL_FLOW_POLL = 10
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class SwitchState:
     pending: int | None = None                               # token of the barrier that completes it
     sent_at: float = 0.0                                     # when it was sent
     polled: list[FlowStat] = field(default_factory=list)     # a poll's flow stats, while replies come
+    polls: deque = field(default_factory=deque)              # per flow poll in flight: did it ask for every flow?
     #: kept its rules from a controller that may have died mid-transition: it may hold
     #: meters and groups of the other epoch that no flow uses, so the next move clears
     #: the ids it adds first
@@ -131,6 +139,8 @@ class ControllerCore:
         self._next_epoch = now + settings.epoch_s
         self._clear_now = False  # a console asked for the next epoch now
         self._next_stats = now + settings.stats_s
+        self._polls = 0                              # counter polls so far (every FULL_FLOW_POLL-th reads every flow)
+        self._kinds: dict[int, dict[str, int]] = {}  # dpid -> packets by cookie kind, at the last poll
         self.link_at = {(scenario.switch[p.switch].dpid, p.number): p.peer
                         for p in scenario.graph.ports() if p.kind == "link"}
         self.market = scenario  # the offers and demands of the plan in force
@@ -317,7 +327,7 @@ class ControllerCore:
         if st.phase != "reading":
             st.polled.extend(stats)
             if not more:
-                self._count_flows(dpid, st.polled)
+                self._count_flows(dpid, st.polled, every_flow=st.polls.popleft() if st.polls else True)
                 st.polled = []
             return {}
         st.held.update({(s.table_id, s.priority, s.match): s.cookie for s in stats})
@@ -438,9 +448,13 @@ class ControllerCore:
             self._next_epoch = now + self.settings.epoch_s
         if self.settings.stats_s > 0 and now >= self._next_stats:
             self._next_stats = now + self.settings.stats_s
-            for dpid, st in self.switches.items():
-                if st.phase != "reading":
-                    out.setdefault(dpid, []).extend(RequestStats(k) for k in ("flows", "ports", "meters"))
+            every_flow = self._polls % FULL_FLOW_POLL == 0
+            flows = RequestStats("flows") if every_flow else RequestStats("flows", cookie_kind="demand")
+            polled = [(dpid, st) for dpid, st in self.switches.items() if st.phase != "reading"]
+            for dpid, st in polled:
+                out.setdefault(dpid, []).extend((flows, RequestStats("ports"), RequestStats("meters")))
+                st.polls.append(every_flow)
+            self._polls += bool(polled)
         return out
 
     # --- counters, by name ------------------------------------------------------
@@ -485,8 +499,12 @@ class ControllerCore:
                 self.status.counters("demands", name, f"path {path} meter", counters)
         return {}
 
-    def _count_flows(self, dpid: int, stats: list[FlowStat]) -> None:
-        kinds: dict[str, int] = {}
+    def _count_flows(self, dpid: int, stats: list[FlowStat], every_flow: bool = True) -> None:
+        """A poll's flow counters, by demand and by kind; a poll of the demands' flows only
+        leaves the other kinds as the last poll of every flow counted them."""
+        name = self.scenario.switch_by_dpid[dpid].name
+        kinds: dict[str, int] = {} if every_flow else {
+            k: v for k, v in self._kinds.get(dpid, {}).items() if k != "demand"}
         demands: dict[str, list[int]] = {}
         names = [d.id for d in self.market.demands]
         for s in stats:
@@ -502,6 +520,7 @@ class ControllerCore:
                 sent = self._totals.add(key + ("bytes",), s.bytes)
                 self.metrics.demand_forwarded_bytes.labels(demand=names[index]).inc(sent)
                 self.usage["bytes"][names[index]] = self.usage["bytes"].get(names[index], 0) + sent
-        self.status.counters("flow_kinds", self.scenario.switch_by_dpid[dpid].name, "packets", kinds)
+        self._kinds[dpid] = kinds
+        self.status.counters("flow_kinds", name, "packets", kinds)
         for name, (packets, nbytes) in demands.items():
             self.status.counters("demands", name, "classified", {"packets": packets, "bytes": nbytes})

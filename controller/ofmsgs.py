@@ -8,6 +8,7 @@ datapath, or the fake one of the tests).
 """
 from __future__ import annotations
 
+from . import cookies
 from . import ops as o
 from .errors import PlanError
 from .ruleplan import (
@@ -106,7 +107,9 @@ def to_message(dp, op):
         raise PlanError("ClearAll is three messages: use to_messages")
     if isinstance(op, o.RequestStats):
         if op.kind == "flows":
-            return parser.OFPFlowStatsRequest(dp, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY, 0, 0, parser.OFPMatch())
+            cookie, mask = (cookies.make(op.cookie_kind), cookies.KIND_MASK) if op.cookie_kind else (0, 0)
+            return parser.OFPFlowStatsRequest(dp, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY, cookie, mask,
+                                              parser.OFPMatch())
         if op.kind == "ports":
             return parser.OFPPortStatsRequest(dp, 0, ofp.OFPP_ANY)
         return parser.OFPMeterStatsRequest(dp, 0, ofp.OFPM_ALL)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import cookies
 from .proxyarp import ArpReply
 from .reconcile import Reconciliation
 from .ruleplan import FlowEntry, GroupEntry, Match, MeterEntry, RulePlan, diff
@@ -88,13 +89,17 @@ class Barrier:
 
 @dataclass(frozen=True)
 class RequestStats:
-    """Ask the switch for its counters: ``flows``, ``ports`` or ``meters``."""
+    """Ask the switch for its counters: ``flows``, ``ports`` or ``meters``; for ``flows``, a
+    ``cookie_kind`` (one of :data:`controller.cookies.KINDS`) asks only for the flows of that kind."""
 
     kind: str
+    cookie_kind: str | None = None
 
     def __post_init__(self):
         if self.kind not in STATS_KINDS:
             raise ValueError(f"unknown stats kind {self.kind!r} (one of: {', '.join(STATS_KINDS)})")
+        if self.cookie_kind is not None and (self.kind != "flows" or self.cookie_kind not in cookies.KINDS):
+            raise ValueError(f"a cookie kind ({self.cookie_kind!r}) filters flows, by one of: {', '.join(cookies.KINDS)}")
 
 
 @dataclass(frozen=True)

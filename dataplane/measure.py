@@ -62,7 +62,7 @@ def measure_with_generators(net, scenario: Scenario, offered: dict[str, int], se
                             flows_for: Callable[[str], int] = lambda demand: FLOWS_PER_DEMAND,
                             workdir: str | Path | None = None, windows: dict | None = None, demands=None,
                             on_start: Callable[[float], None] = lambda start: None) -> dict[str, Measured]:
-    """Send every demand's flows at once for ``seconds`` (they start :data:`LEAD_S` after the
+    """Send every demand's flows at once for ``seconds`` (they start at least :data:`LEAD_S` after the
     call; ``on_start`` is told when, on the monotonic clock); what each demand received."""
     flows = demand_flows(scenario, offered, seconds, flows_for, windows=windows, demands=demands)
     hosts = {h: net.get(h) for h in {f.src_host for f in flows} | {f.dst_host for f in flows}}

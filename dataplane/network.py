@@ -10,16 +10,16 @@ checksum offload off on every host interface.
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from mininet.link import TCLink
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import OVSSwitch, RemoteController
 
 from topologies.model import Scenario
 
-from .topo import ScenarioTopo
+from .topo import ScenarioTopo, ShapedIntf, ShapedLink, tc_lines
 
 
 def netem_available() -> bool:
@@ -39,7 +39,7 @@ def new_network(scenario: Scenario, ofp_port: int, quiet: bool = True, netem: bo
     # an error; the shaping itself works, so only critical messages pass.
     setLogLevel("critical" if quiet else "info")
     net = Mininet(topo=ScenarioTopo(scenario, netem=netem), build=False, autoSetMacs=False, autoStaticArp=False,
-                  controller=None, switch=OVSSwitch, link=TCLink, waitConnected=False)
+                  controller=None, switch=OVSSwitch, link=ShapedLink, waitConnected=False)
     net.addController("c0", controller=RemoteController, ip="127.0.0.1", port=ofp_port)
     return net
 
@@ -47,8 +47,37 @@ def new_network(scenario: Scenario, ofp_port: int, quiet: bool = True, netem: bo
 def start_network(net: Mininet) -> Mininet:
     net.build()
     quiet_switch_ports(net)
+    _batch(["ip", "-batch", "-"], [f"link set dev {intf.name} mtu {intf.mtu}" for switch in net.switches
+                                   for intf in switch.intfList() if getattr(intf, "mtu", None)], "the root namespace")
     net.start()
+    shape_links(net)
     return net
+
+
+def shape_links(net: Mininet) -> None:
+    """Every :class:`~dataplane.topo.ShapedIntf` shaped as recorded: one ``tc -batch`` for
+    the switches' ports (all in the root namespace, after OVS has added them: it clears a
+    port's qdisc then), and one per host in its namespace, run side by side."""
+    def lines(node) -> list[str]:
+        return [line for intf in node.intfList() if isinstance(intf, ShapedIntf)
+                for line in tc_lines(intf.name, **intf.shaping)]
+
+    _batch(["tc", "-batch", "-"], [line for switch in net.switches for line in lines(switch)], "the switches' ports")
+    running = [(host, host.popen(["tc", "-batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True), batch)
+               for host in net.hosts if (batch := lines(host))]
+    for host, proc, batch in running:
+        out, _ = proc.communicate("\n".join(batch) + "\n", timeout=60)
+        if proc.returncode:
+            raise RuntimeError(f"shaping {host.name}'s links failed: {out.strip()}")
+
+
+def _batch(command: list[str], batch: list[str], where: str) -> None:
+    if not batch:
+        return
+    result = subprocess.run(command, input="\n".join(batch) + "\n", capture_output=True, text=True, timeout=120)
+    if result.returncode:
+        raise RuntimeError(f"{command[0]} -batch in {where} failed: {(result.stderr or result.stdout).strip()}")
 
 
 def quiet_switch_ports(net: Mininet) -> list[str]:

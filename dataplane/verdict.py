@@ -123,6 +123,11 @@ def _universal_floors(scenario: Scenario, outcomes: list[DemandOutcome]) -> list
     return out
 
 
+#: A demand whose traffic began later than this after its window opened was not measured:
+#: its seconds are not judged, which must not pass for a promise kept.
+LATE_START_S = 1.0
+
+
 def allocation_at(plans: list[tuple[float, dict]], t: float) -> dict:
     """The allocations in force at ``t``: those of the last plan made at or before it."""
     current: dict = {}
@@ -155,6 +160,11 @@ def judge_over_time(scenario: Scenario, measured: dict[str, Measured], offered: 
     problems = []
     for demand, m in measured.items():
         start, stop = windows.get(demand, (0.0, len(m.received_kbps_per_s)))
+        late = (m.sending_from_s or start) - start
+        if late > LATE_START_S and any(allocation_at(plans, t).get(demand) for t in range(int(start), int(stop) + 1)):
+            problems.append(f"{demand}: its traffic started {late:.1f} s late, so its {stop - start:g} s were not "
+                            "measured (its generator could not start in time)")
+            continue
         start = max(start, m.sending_from_s or 0.0)
         bad, judged, worst = 0, 0, None
         for i, got in enumerate(m.received_kbps_per_s):

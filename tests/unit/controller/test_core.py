@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from controller import cookies
 from controller import ops as o
-from controller.core import ControllerCore, FlowStat, MeterStat, PortStat, Settings
+from controller.core import FULL_FLOW_POLL, ControllerCore, FlowStat, MeterStat, PortStat, Settings
 from controller.errors import ControllerError
+from controller.fakeoftable import FakeDatapath
+from controller.ofmsgs import to_message
 from controller.planner import make_planner
 from topologies.loader import load_scenario
 
@@ -244,12 +247,13 @@ def test_epochs_and_polls_fall_due_on_their_period_from_the_start():
     c.connected(R1, now=131)  # reading: neither moved nor polled
     up(c, WEST)
     assert c.tick(now=131) == {} and c.tick(now=134.9) == {}
-    polls = [o.RequestStats("flows"), o.RequestStats("ports"), o.RequestStats("meters")]
-    assert c.tick(now=135) == {WEST: polls}
+    full = [o.RequestStats("flows"), o.RequestStats("ports"), o.RequestStats("meters")]
+    polls = [o.RequestStats("flows", "demand"), o.RequestStats("ports"), o.RequestStats("meters")]
+    assert c.tick(now=135) == {WEST: full}
     assert c.tick(now=136) == {} and c.tick(now=140) == {WEST: polls}
     assert c.tick(now=159.9) == {WEST: polls} and c.epoch == 0  # the next poll is due at 164.9
     moved = c.tick(now=160)[WEST]
-    assert c.epoch == 1 and o.RequestStats("flows") not in moved
+    assert c.epoch == 1 and not any(isinstance(op, o.RequestStats) for op in moved)
     assert c.tick(now=161) == {} and c.epoch == 1
     moved = c.tick(now=190)[WEST]
     assert c.epoch == 2 and moved[-3:] == polls
@@ -374,6 +378,43 @@ def test_classified_packets_are_counted_per_poll_by_kind_and_demand():
     c.flow_stats(WEST, stats, False, now=15)
     assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 14, "floor": 3, "label": 5,
                                                                                 "return": 6}
+
+
+def test_every_tenth_poll_reads_every_flow_and_the_others_only_the_demands():
+    c = core(stats_s=1)
+    up(c, WEST)
+    c.connected(R1, now=0)  # still reading: not polled
+    asked = [c.tick(now=t)[WEST][0] for t in range(1, 23)]
+    assert [op.cookie_kind for op in asked] == ([None] + ["demand"] * (FULL_FLOW_POLL - 1)) * 2 + [None, "demand"]
+    msg = to_message(FakeDatapath(WEST), asked[1])
+    assert (msg.cookie, msg.cookie_mask) == (cookies.make("demand"), cookies.KIND_MASK) == (0x05 << 56, 0xFF << 56)
+    msg = to_message(FakeDatapath(WEST), asked[0])
+    assert (msg.cookie, msg.cookie_mask) == (0, 0)
+    with pytest.raises(ValueError, match="filters flows"):
+        o.RequestStats("ports", "demand")
+    with pytest.raises(ValueError, match="filters flows"):
+        o.RequestStats("flows", "demands")
+
+
+def test_a_poll_of_the_demands_flows_keeps_the_other_kinds_as_last_counted():
+    c = core(stats_s=1)
+    up(c, WEST)
+    names = list(S.demand)
+    demand = FlowStat(1, 100, (), cookies.make("demand", 0, 1), 10, 1000)
+    others = [FlowStat(1, 10, (), cookies.make("floor", 0, 0), 3, 300),
+              FlowStat(2, 100, (), cookies.make("label", 0, 16), 5, 500)]
+    c.tick(now=1), c.tick(now=2)  # asked: every flow, then the demands' only
+    c.flow_stats(WEST, [demand] + others, False, now=1)
+    c.flow_stats(WEST, [demand._replace(packets=25, bytes=2500)], False, now=2)
+    counters = c.status.snapshot()["counters"]
+    assert counters["flow_kinds"]["west"]["packets"] == {"demand": 25, "floor": 3, "label": 5}
+    assert counters["demands"][names[1]]["classified"] == {"packets": 25, "bytes": 2500}
+    [c.tick(now=t) for t in range(3, 12)]  # asked: 8 polls of the demands' flows, then every flow
+    for _ in range(FULL_FLOW_POLL - 2):
+        c.flow_stats(WEST, [demand], False, now=5)
+    assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 10, "floor": 3, "label": 5}
+    c.flow_stats(WEST, [demand], False, now=11)  # every flow: the floor and label flows are gone
+    assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 10}
 
 
 def test_a_refused_message_is_reported_with_the_switch_and_the_error():

@@ -112,3 +112,23 @@ def test_losses_beyond_the_meters_drops_are_blamed_on_the_emulation():
     # drops counted before the traffic are not this traffic's
     note = emulation_losses(m, {"a": 100}, meter_drops(status))
     assert note.startswith("the receivers lost 30.5% of the packets sent, the ingress meters dropped 22.5%: 8.0% was")
+
+
+def test_over_time_a_demand_whose_traffic_started_late_was_not_measured_and_breaks_the_run():
+    from dataplane.verdict import LATE_START_S, judge_over_time
+
+    s = load_scenario("topologies/library/timeline.yaml")
+    plans = [(-1.0, {"video": 6000})]
+
+    def sent_from(first_s: float) -> dict:  # a 3 s run: little is left to judge after a late start
+        return {"video": Measured(12000, 600.0, received_kbps_per_s=(0.0, 0.0, 1800.0),
+                                  sending_from_s=first_s)}
+
+    (problem,) = judge_over_time(s, sent_from(2.2), {}, {"video": (0.0, 3.0)}, plans, [])
+    assert problem == "video: its traffic started 2.2 s late, so its 3 s were not measured " \
+                      "(its generator could not start in time)"
+    assert judge_over_time(s, sent_from(LATE_START_S), {}, {"video": (0.0, 3.0)}, plans, []) == []
+    assert judge_over_time(s, sent_from(LATE_START_S + 0.01), {}, {"video": (0.0, 3.0)}, plans, [])
+    # late against its own window (a demand the timeline adds at 5 s), or one that won nothing: not a problem
+    assert judge_over_time(s, sent_from(5.3), {}, {"video": (5.0, 8.0)}, plans, []) == []
+    assert judge_over_time(s, sent_from(2.2), {}, {"video": (0.0, 3.0)}, [(-1.0, {"video": 0})], []) == []
