@@ -8,7 +8,7 @@ datapath, or the fake one of the tests).
 """
 from __future__ import annotations
 
-from . import cookies
+from . import cookies, ofwire
 from . import ops as o
 from .errors import PlanError
 from .ruleplan import (
@@ -131,4 +131,22 @@ def to_messages(dp, ops) -> list[tuple[object, object]]:
                     (op, parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=ofp.OFPM_ALL, bands=[]))]
         else:
             out.append((op, to_message(dp, op)))
+    return out
+
+
+def to_wire(dp, ops) -> list[tuple[object, object]]:
+    """:func:`to_messages`, except that the flow mods :mod:`controller.ofwire` packs come as
+    their bytes (xid 0), os-ken's very bytes at a tenth of the cost."""
+    out: list[tuple[object, object]] = []
+    for op in ops:
+        try:
+            if isinstance(op, o.AddFlow):
+                out.append((op, ofwire.flow_mod(op.flow)))
+                continue
+            if isinstance(op, o.DeleteFlow):
+                out.append((op, ofwire.delete_strict(op.table_id, op.priority, op.match)))
+                continue
+        except ofwire.Unsupported:
+            pass
+        out += to_messages(dp, [op])
     return out

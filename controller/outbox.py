@@ -9,14 +9,33 @@ under the lock would make every event wait (measured: 12 ms of 23 for one switch
 the 1,000-demand market's 221 flow mods, idle; on a loaded machine an ARP answer
 waited 162 ms).  ARP answers depend on no rule: they go ahead of everything
 waiting, and between any two messages of a batch.
+
+Flow mods go as bytes (:mod:`controller.ofwire`), many to a write; a run of them goes
+as one ONF bundle, which the switch applies in one commit, all or nothing. Open vSwitch
+installed 50,000 flows in 0.37 s bundled, against 3.3 s one by one (``ovs-ofctl
+add-flows`` with and without ``--bundle``, 2026-11-27).
 """
 from __future__ import annotations
 
 import threading
 from collections import deque
 
-from . import ofmsgs
+from . import ofmsgs, ofwire
 from .ops import Barrier, SendArp
+
+#: A run of at least this many flow mods goes as one bundle; a write carries up to
+#: CHUNK_BYTES of packed flow mods.
+BUNDLE_MIN, CHUNK_BYTES = 2, 64 * 1024
+_BUNDLE_FLAGS = ofwire.ONF_BF_ATOMIC | ofwire.ONF_BF_ORDERED
+
+
+class _Xid:
+    """Takes the xid the datapath hands out (``dp.set_xid``) for a message packed here."""
+
+    xid = 0
+
+    def set_xid(self, xid: int) -> None:
+        self.xid = xid
 
 __all__ = ["Outbox"]
 
@@ -27,6 +46,7 @@ class Outbox:
         self.answers: deque = deque()  # (datapath, ARP answers): sent before anything else waiting
         self.sending = threading.Lock()  # held by the one thread sending
         self.barriers: dict[tuple[int, int], int] = {}  # (dpid, xid) -> the core's token
+        self.bundles = 0  # bundle ids handed out
 
     def post(self, datapaths: dict, ops_by_dpid: dict) -> None:
         """Queue each switch's operations (call it under the core's lock).  They go to the
@@ -51,12 +71,49 @@ class Outbox:
                 while self.answers or self.queue:
                     self._send_answers()
                     if self.queue:
-                        dp, ops = self.queue.popleft()
-                        for op, msg in ofmsgs.to_messages(dp, ops):
-                            self._send_answers()
-                            self._send(dp, op, msg)
+                        self._send_ops(*self.queue.popleft())
             finally:
                 self.sending.release()
+
+    def _send_ops(self, dp, ops) -> None:
+        items = ofmsgs.to_wire(dp, ops)
+        i = 0
+        while i < len(items):
+            j = i
+            while j < len(items) and isinstance(items[j][1], bytes):
+                j += 1
+            if j > i:
+                self._send_packed(dp, [packed for _, packed in items[i:j]])
+                i = j
+            else:
+                self._send_answers()
+                self._send(dp, *items[i])
+                i += 1
+
+    def _send_packed(self, dp, messages: list[bytes]) -> None:
+        """Packed flow mods, in order, many to a write; as one bundle when there are several."""
+        parser, ofp = dp.ofproto_parser, dp.ofproto
+        bundle = None
+        if len(messages) >= BUNDLE_MIN:
+            self.bundles = bundle = (self.bundles + 1) & 0xFFFFFFFF
+            self._send(dp, None, parser.ONFBundleCtrlMsg(dp, bundle, ofp.ONF_BCT_OPEN_REQUEST, _BUNDLE_FLAGS, []))
+        chunk: list[bytes] = []
+        size = 0
+        for message in messages:
+            message = ofwire.with_xid(message, dp.set_xid(_Xid()))
+            if bundle is not None:
+                message = ofwire.bundle_add(message, bundle, _BUNDLE_FLAGS)
+            chunk.append(message)
+            size += len(message)
+            if size >= CHUNK_BYTES:
+                self._send_answers()
+                dp.send(b"".join(chunk))
+                chunk, size = [], 0
+        if chunk:
+            self._send_answers()
+            dp.send(b"".join(chunk))
+        if bundle is not None:
+            self._send(dp, None, parser.ONFBundleCtrlMsg(dp, bundle, ofp.ONF_BCT_COMMIT_REQUEST, _BUNDLE_FLAGS, []))
 
     def _send_answers(self) -> None:
         while self.answers:

@@ -2,8 +2,14 @@
 thread at a time; ARP answers jump ahead; nothing queued is left behind."""
 from __future__ import annotations
 
+import struct
 import threading
 
+from os_ken.ofproto import ofproto_parser
+
+from controller import outbox
+from controller.ops import AddFlow, DeleteFlow
+from controller.ruleplan import ETH_TYPE_IP, FlowEntry, Output, match
 from controller.fakeoftable import FakeDatapath
 from controller.ops import Barrier, RequestStats, SendArp
 from controller.outbox import Outbox
@@ -18,9 +24,40 @@ class Recording(FakeDatapath):
     def __init__(self, dpid: int, log: list, during_send=None):
         super().__init__(dpid)
         self.log, self.during_send = log, during_send
+        self.bundles: list = []  # (type, bundle id, flags) of the bundle control messages
+        self.flows: list = []    # the flow mods sent as bytes, parsed back
+        self.writes = 0
+        self.during_write = None  # runs inside a write of packed messages
 
     def send_msg(self, msg) -> None:
+        if isinstance(msg, self.ofproto_parser.ONFBundleCtrlMsg):
+            self.bundles.append((msg.type, msg.bundle_id, msg.flags))
         self.log.append((self.id, type(msg).__name__, msg.xid))
+        self._hook()
+
+    def send(self, buf: bytes) -> None:
+        """Packed messages, many to a write: each parsed back with os-ken; a bundled one is
+        logged as ``bundle:`` and its inner message's class."""
+        self.writes += 1
+        while buf:
+            version, msg_type, length, xid = ofproto_parser.header(buf)
+            msg = ofproto_parser.msg(self, version, msg_type, length, xid, buf[:length])
+            name = type(msg).__name__
+            if msg_type == self.ofproto.OFPT_EXPERIMENTER:
+                bundle_id, flags = struct.unpack_from("!I2xH", msg.data)
+                inner = msg.data[8:]
+                assert ofproto_parser.header(inner)[3] == xid  # the inner xid is the outer one
+                msg = ofproto_parser.msg(self, *ofproto_parser.header(inner), inner)
+                name = f"bundle {bundle_id}:{type(msg).__name__}"
+                assert flags == self.ofproto.ONF_BF_ATOMIC | self.ofproto.ONF_BF_ORDERED
+            self.log.append((self.id, name, xid))
+            self.flows.append(msg)
+            buf = buf[length:]
+        if self.during_write is not None:
+            hook, self.during_write = self.during_write, None
+            hook()
+
+    def _hook(self) -> None:
         if self.during_send is not None:
             hook, self.during_send = self.during_send, None
             hook()
@@ -135,3 +172,47 @@ def test_what_is_posted_while_the_sender_lets_go_is_sent_by_it():
     box.post(dps, {1: [Barrier(1)]})
     box.flush()
     assert names(log) == [(1, "OFPBarrierRequest")] * 2 and not box.queue
+
+
+def flows(n: int) -> list:
+    return [AddFlow(FlowEntry(1, 100, match(eth_type=ETH_TYPE_IP, ipv4_dst=f"198.18.0.{i + 1}"), (Output(1),),
+                              cookie=i + 1)) for i in range(n)]
+
+
+def test_a_run_of_flow_mods_goes_packed_as_one_bundle_and_a_single_one_alone():
+    log: list = []
+    dps = {1: Recording(1, log)}
+    box = Outbox()
+    box.post(dps, {1: [*flows(3), Barrier(5), DeleteFlow(0, 100, match(eth_type=ETH_TYPE_IP)), Barrier(6)]})
+    box.flush()
+    dp = dps[1]
+    assert names(log) == [(1, "ONFBundleCtrlMsg")] + [(1, "bundle 1:OFPFlowMod")] * 3 + [
+        (1, "ONFBundleCtrlMsg"), (1, "OFPBarrierRequest"), (1, "OFPFlowMod"), (1, "OFPBarrierRequest")]
+    flags = dp.ofproto.ONF_BF_ATOMIC | dp.ofproto.ONF_BF_ORDERED
+    assert dp.bundles == [(dp.ofproto.ONF_BCT_OPEN_REQUEST, 1, flags), (dp.ofproto.ONF_BCT_COMMIT_REQUEST, 1, flags)]
+    assert [m.cookie for m in dp.flows[:3]] == [1, 2, 3] and dp.flows[3].command == dp.ofproto.OFPFC_DELETE_STRICT
+    xids = [xid for _, _, xid in log]
+    assert xids == sorted(set(xids))  # each message its own xid, in the order sent
+    assert box.barriers == {(1, log[5][2]): 5, (1, log[7][2]): 6}
+    box.post(dps, {1: flows(2)})
+    box.flush()
+    assert names(log)[-3:] == [(1, "bundle 2:OFPFlowMod")] * 2 + [(1, "ONFBundleCtrlMsg")]  # the next bundle id
+
+
+def test_packed_flow_mods_go_many_to_a_write_and_an_arp_answer_passes_between_writes(monkeypatch):
+    monkeypatch.setattr(outbox, "CHUNK_BYTES", 400)  # a bundled flow mod here is 112 bytes: 4 to a write
+    log: list = []
+    box = Outbox()
+    dps: dict = {}
+
+    def answer_arrives():
+        box.post(dps, {1: [ANSWER]})
+        box.flush()
+
+    dps[1] = Recording(1, log)
+    dps[1].during_write = answer_arrives  # while the first write is on its way
+    box.post(dps, {1: flows(10)})
+    box.flush()
+    assert names(log) == [(1, "ONFBundleCtrlMsg")] + [(1, "bundle 1:OFPFlowMod")] * 4 + [(1, "OFPPacketOut")] + [
+        (1, "bundle 1:OFPFlowMod")] * 6 + [(1, "ONFBundleCtrlMsg")]
+    assert dps[1].writes == 3
