@@ -44,18 +44,25 @@ def _ipv4(value) -> bytes:
     return ipaddress.IPv4Address(value).packed
 
 
-def _uint(size: int):
-    fmt = {1: "!B", 2: "!H", 4: "!I"}[size]
-    return lambda value: struct.pack(fmt, value)
+def _u8(value) -> bytes:
+    return struct.pack("!B", value)
+
+
+def _u16(value) -> bytes:
+    return struct.pack("!H", value)
+
+
+def _u32(value) -> bytes:
+    return struct.pack("!I", value)
 
 
 #: OXM name -> (field number, encoder of a value or a mask); os-ken orders a match's
 #: fields by field number, and so does :func:`_match`.
 OXM = {
-    "in_port": (0, _uint(4)), "eth_dst": (3, _mac), "eth_src": (4, _mac), "eth_type": (5, _uint(2)),
-    "ip_proto": (10, _uint(1)), "ipv4_src": (11, _ipv4), "ipv4_dst": (12, _ipv4),
-    "tcp_src": (13, _uint(2)), "tcp_dst": (14, _uint(2)), "udp_src": (15, _uint(2)), "udp_dst": (16, _uint(2)),
-    "arp_op": (21, _uint(2)), "arp_spa": (22, _ipv4), "arp_tpa": (23, _ipv4), "mpls_label": (34, _uint(4)),
+    "in_port": (0, _u32), "eth_dst": (3, _mac), "eth_src": (4, _mac), "eth_type": (5, _u16),
+    "ip_proto": (10, _u8), "ipv4_src": (11, _ipv4), "ipv4_dst": (12, _ipv4),
+    "tcp_src": (13, _u16), "tcp_dst": (14, _u16), "udp_src": (15, _u16), "udp_dst": (16, _u16),
+    "arp_op": (21, _u16), "arp_spa": (22, _ipv4), "arp_tpa": (23, _ipv4), "mpls_label": (34, _u32),
 }
 
 
@@ -66,9 +73,10 @@ class Unsupported(Exception):
 def _oxm(name: str, value) -> tuple[int, bytes]:
     try:
         number, encode = OXM[name]
-        if isinstance(value, tuple):
+        if isinstance(value, tuple):  # os-ken keeps only the value's bits the mask keeps
             value, mask = value
-            body, masked = encode(value) + encode(mask), 1
+            packed_mask = encode(mask)
+            body, masked = bytes(v & m for v, m in zip(encode(value), packed_mask)) + packed_mask, 1
         else:
             body, masked = encode(value), 0
     except (KeyError, ValueError, TypeError, struct.error, ipaddress.AddressValueError) as exc:

@@ -17,7 +17,7 @@ GOAL = 0.90
 PACKAGES = {
     "market": ("controller.market.",),
     "pathing": ("controller.pathing.",),
-    "rule plan": ("controller.ruleplan.", "controller.marketplan."),
+    "rule plan": ("controller.ruleplan.", "controller.marketplan.", "controller.ofwire."),
     "cookies": ("controller.cookies.",),
     "reconcile": ("controller.reconcile.",),
     "core": ("controller.core.", "controller.ops."),

@@ -390,7 +390,7 @@ def test_every_tenth_poll_reads_every_flow_and_the_others_only_the_demands():
     assert (msg.cookie, msg.cookie_mask) == (cookies.make("demand"), cookies.KIND_MASK) == (0x05 << 56, 0xFF << 56)
     msg = to_message(FakeDatapath(WEST), asked[0])
     assert (msg.cookie, msg.cookie_mask) == (0, 0)
-    with pytest.raises(ValueError, match="filters flows"):
+    with pytest.raises(ValueError, match="filters flows, by one of: shortest, arp, edge, spoof, demand, floor"):
         o.RequestStats("ports", "demand")
     with pytest.raises(ValueError, match="filters flows"):
         o.RequestStats("flows", "demands")

@@ -197,3 +197,46 @@ def test_vcg_pays_the_clarke_pivot_of_the_bounded_optimum(s):
             continue
         assert abs(net - expected) <= slack, (p, contribution, own, relaxed)
         event("a bounded market with a winner")
+
+
+def test_a_bound_on_hosts_no_path_joins_is_noted_as_such():
+    s = build(["s", "m", "t"], [("l1", "s", "m", 10_000, "p1", "0.1")], [("d1", "hs", "ht", 1_000, "1.0")],
+              bounds={"d1": 5})  # t is joined to nothing
+    assert clear_market(s, "lmp").notes == (
+        "demand d1 cannot be served within its max_latency_ms 5: no path it may use joins its hosts",)
+
+
+def test_a_market_that_drops_unroutable_demands_still_notes_each_bound_it_cannot_meet():
+    import dataclasses
+
+    from controller.market.network import market_from_scenario
+    from controller.market.pricing import latency_notes, unmeetable_bounds
+
+    links = [("l1", "s", "t", 10_000, "p1", "0.1")]
+    s = build(["s", "t", "u"], links, [("d0", "hu", "hs", 1_000, "1.0"), ("d1", "hs", "ht", 1_000, "1.0")],
+              latency={"l1": 5}, bounds={"d1": 4})  # d0: u is joined to nothing; d1: 5 ms, over its 4
+    poc = dataclasses.replace(market_from_scenario(s), drops_unroutable=True)  # as POC mode builds it
+    assert unmeetable_bounds(poc) == {"d0": float("inf"), "d1": 5.0}
+    assert latency_notes(poc) == [  # d0 has no bound: poc.py notes it; d1's note still follows
+        "demand d1 cannot be served within its max_latency_ms 4: the fastest path it may use takes 5 ms"]
+
+
+def test_a_counterfactual_that_leaves_a_bound_unmet_drops_floors_only_where_the_market_drops_demands():
+    import dataclasses
+
+    from controller.market.network import market_from_scenario
+    from controller.market.pricing import floors_without
+
+    market = market_from_scenario(slow_and_fast(bound=19.5, floor=500))
+    fast = frozenset(a.index for a in market.arcs if a.link == "fast")
+    assert floors_without(market, None, frozenset()) is None  # nothing banned: nothing changes
+    assert floors_without(market, None, fast)[0] == set()  # the demand stays, its floor the market's to meet
+    poc = dataclasses.replace(market, drops_unroutable=True)
+    assert floors_without(poc, None, fast)[0] == {"d1"}  # POC mode drops it, and its floor with it
+
+
+def test_a_path_exactly_at_the_bound_serves_the_demand():
+    s = build(["s", "m", "t"], [("l1", "s", "m", 10_000, "p1", "0.1"), ("l2", "m", "t", 10_000, "p2", "0.1")],
+              [("d1", "hs", "ht", 1_000, "1.0")], latency={"l1": 10, "l2": 10}, bounds={"d1": 20})
+    r = clear_market(s, "lmp")
+    assert r.demand("d1").allocated_kbps == 1_000 and not r.notes
