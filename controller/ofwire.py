@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .ruleplan import FlowEntry, Group, Output, PopMpls, PushMpls, SetField, ToController
+from .ruleplan import OFPP_CONTROLLER, FlowEntry, Group, Output, PopMpls, PushMpls, SetField, ToController
 
 __all__ = ["flow_mod", "delete_strict", "with_xid", "bundle_add", "Unsupported"]
 
@@ -97,7 +97,7 @@ def _action(action) -> bytes:
     if isinstance(action, Output):
         return struct.pack("!HHIH6x", 0, 16, action.port, OFPCML_MAX)
     if isinstance(action, ToController):
-        return struct.pack("!HHIH6x", 0, 16, 0xFFFFFFFD, action.max_len)
+        return struct.pack("!HHIH6x", 0, 16, OFPP_CONTROLLER, action.max_len)
     if isinstance(action, Group):
         return struct.pack("!HHI", 22, 8, action.group_id)
     if isinstance(action, PopMpls):

@@ -17,6 +17,7 @@ add-flows`` with and without ``--bundle``, 2026-11-27).
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 
@@ -76,19 +77,13 @@ class Outbox:
                 self.sending.release()
 
     def _send_ops(self, dp, ops) -> None:
-        items = ofmsgs.to_wire(dp, ops)
-        i = 0
-        while i < len(items):
-            j = i
-            while j < len(items) and isinstance(items[j][1], bytes):
-                j += 1
-            if j > i:
-                self._send_packed(dp, [packed for _, packed in items[i:j]])
-                i = j
+        for packed, run in itertools.groupby(ofmsgs.to_wire(dp, ops), key=lambda item: isinstance(item[1], bytes)):
+            if packed:
+                self._send_packed(dp, [message for _, message in run])
             else:
-                self._send_answers()
-                self._send(dp, *items[i])
-                i += 1
+                for item in run:
+                    self._send_answers()
+                    self._send(dp, *item)
 
     def _send_packed(self, dp, messages: list[bytes]) -> None:
         """Packed flow mods, in order, many to a write; as one bundle when there are several."""

@@ -26,6 +26,8 @@ Timestamps and other YAML 1.1 oddities stay text.
 """
 from __future__ import annotations
 
+import bisect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +79,32 @@ class _Frame:
         self.size, self.key, self.merges = 1, _NONE, []
 
 
+#: What YAML also reads as a line break: a lone carriage return, NEL, and Unicode's line
+#: and paragraph separators.
+_OTHER_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+def line_counter(text: str):
+    r"""A function from a YAML mark to its 1-based line, counted by newlines as grep, sed
+    and ``wc -l`` count them (YAML also breaks lines at a lone ``\r``).
+
+    >>> text = "\rx: 1\na: 2\n"
+    >>> mark = yaml.compose(text, Loader=yaml.SafeLoader).value[1][0].start_mark  # the key a
+    >>> mark.line + 1, line_counter(text)(mark)
+    (3, 2)
+    """
+    if not _OTHER_BREAKS.search(text):
+        return lambda mark: mark.line + 1
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    return lambda mark: bisect.bisect_left(newlines, mark.index) + 1
+
+
 class _Builder:
     """Turns parser events into plain data and a line for every key path."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, line_of=lambda mark: mark.line + 1):
         self.file = file
+        self.line_of = line_of
         self.lines: dict[KeyPath, int] = {}
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
@@ -102,7 +125,7 @@ class _Builder:
     # --- events ----------------------------------------------------------------
     def feed(self, event) -> None:
         kind = type(event)
-        line = event.start_mark.line + 1
+        line = self.line_of(event.start_mark)
         if kind is ScalarEvent:
             self.scalar(event, line)
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -283,7 +306,7 @@ def read_yaml_text(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError([Problem(file, None, "", f"larger than {MAX_FILE_BYTES // 2**20} MB; "
                                                      "a scenario file is far smaller")])
-    builder = _Builder(file)
+    builder = _Builder(file, line_counter(text))
     parser = LOADER(text)
     try:
         while parser.check_event():
@@ -291,7 +314,7 @@ def read_yaml_text(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
-        builder.problems.append(Problem(file, mark.line + 1 if mark is not None else None, "",
+        builder.problems.append(Problem(file, builder.line_of(mark) if mark is not None else None, "",
                                         f"not valid YAML: {reason}"))
     except _Fatal:
         pass

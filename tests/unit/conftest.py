@@ -7,7 +7,8 @@ it.  mutmut measured each test's duration when it collected its stats
 order.  The Dask cluster test, whose cluster takes tens of seconds to start under
 mutmut, runs only for the mutants of the module it alone covers
 (``controller/market/distributed.py``); every other module's code is run in process by
-the rest of the tier.  Nothing changes outside a mutant's run.
+the rest of the tier.  The loader's mutants run the loader's own tests (:data:`OWN_TESTS`).
+Nothing changes outside a mutant's run.
 """
 from __future__ import annotations
 
@@ -28,12 +29,21 @@ NOT_A_MUTANT = ("", "stats", "list_all_tests", "fail", "mutant_generation")
 ONLY_FOR = {"tests/unit/market/test_distributed.py::test_a_local_dask_cluster_pays_what_this_process_pays":
             "controller.market.distributed."}
 
+#: the mutants of a module tested by its own tests only: nearly every unit test loads a
+#: scenario (435 tests, 54 s, reach the loader), and a surviving mutant would run them all.
+#: The score so measured is a lower bound of the whole tier's.
+OWN_TESTS = {"topologies.loader.": ("tests/unit/topologies/", "tests/unit/test_cli_check.py",
+                                     "tests/unit/test_cli_errors.py")}
+
 
 def pytest_collection_modifyitems(config, items):
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     if mutant in NOT_A_MUTANT:
         return
     items[:] = [item for item in items if item.nodeid not in ONLY_FOR or mutant.startswith(ONLY_FOR[item.nodeid])]
+    for module, tests in OWN_TESTS.items():
+        if mutant.startswith(module):
+            items[:] = [item for item in items if item.nodeid.startswith(tests)]
     try:
         durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
     except (OSError, ValueError, KeyError):

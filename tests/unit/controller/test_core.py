@@ -118,6 +118,13 @@ def test_a_reconnecting_switch_that_kept_its_rules_gets_nothing_reinstalled():
     assert ops == [o.Barrier(), o.Barrier(ops[-1].token)]
     sw = c.status.snapshot()["switches"][str(WEST)]
     assert (sw["unchanged"], sw["added"], sw["removed"]) == (len(held_by(c, WEST)), 0, 0)
+    # a later reconnect: its install time runs from when its table was read
+    install = "openisp_rule_install_seconds_sum"
+    before = c.metrics.registry.get_sample_value(install, {"switch": "west"})
+    c.connected(WEST, now=5)
+    ops = c.flow_stats(WEST, held_by(c, WEST), False, now=5)[WEST]
+    c.barrier_reply(WEST, ops[-1].token, now=5.5)
+    assert c.metrics.registry.get_sample_value(install, {"switch": "west"}) - before == 0.5
 
 
 def test_a_restarted_controller_adopts_the_epoch_the_switches_run():
@@ -131,6 +138,10 @@ def test_a_restarted_controller_adopts_the_epoch_the_switches_run():
     second = core(epoch_s=10)
     ops = up(second, WEST, held)
     assert second.epoch == 3 and ops == [o.Barrier(), o.Barrier(ops[-1].token)]
+    adopted = second.status.snapshot()["history"][-1]
+    # in force since before this controller started: at time 0, like the first plan of a run
+    assert (adopted["reason"], adopted["at"]) == ("adopted from the switches", 0.0)
+    assert second.metrics.registry.get_sample_value("openisp_replans_total", {"reason": "adopted"}) == 1
 
 
 def test_a_stale_flow_is_removed_on_reconnect():
@@ -176,8 +187,9 @@ def test_counters_are_reported_by_demand_link_and_host_name():
     owners = plan.meter_owners
     demand_meter = next(m for (_, m), owner in owners.items() if owner[:2] == ("demand", "w1-e1"))
     floor_meter = next(m for (_, m), owner in owners.items() if owner == ("floor", "w1", 0))
+    return_meter = next(m for (_, m), owner in owners.items() if owner == ("return", "e2-w2", 0))
     c.meter_stats(WEST, [MeterStat(demand_meter, 10, 12000, 3), MeterStat(floor_meter, 1, 100, 0),
-                         MeterStat(999_999, 5, 5, 5)], now=5)
+                         MeterStat(return_meter, 7, 420, 2), MeterStat(999_999, 5, 5, 5)], now=5)
     c.port_stats(WEST, [PortStat(S.graph.link_port("west", "up-w").number, 1, 2, 3, 4),
                         PortStat(S.graph.host_port("w1").number, 5, 6, 7, 8)], now=5)
     demand_flow = next(f for f in plan.flows if f.meter_id == demand_meter)
@@ -187,6 +199,8 @@ def test_counters_are_reported_by_demand_link_and_host_name():
     assert counters["demands"]["w1-e1"]["path 0 meter"] == {"packets_in": 10, "bytes_in": 12000, "dropped_packets": 3}
     assert counters["demands"]["w1-e1"]["classified"] == {"packets": 42, "bytes": 4200}
     assert counters["hosts"]["w1"]["floor meter"]["packets_in"] == 1
+    # e2-w2's acknowledgements leave west through their own meter: not its traffic, not a path
+    assert counters["demands"]["e2-w2"] == {"acknowledgements": {"packets_in": 7, "bytes_in": 420, "dropped_packets": 2}}
     assert counters["hosts"]["w1"]["port"]["tx_bytes"] == 8
     assert counters["links"]["up-w"]["west"]["rx_packets"] == 1
     assert counters["flow_kinds"]["west"]["packets"]["demand"] == 42
@@ -293,7 +307,8 @@ def test_links_going_down_and_up_are_the_reasons_of_their_plans():
     port = S.graph.link_port("r1", "fast").number
     c.port_status(R1, port, True, now=1)
     c.port_status(R1, port, False, now=2)
-    assert [h["reason"] for h in c.status.snapshot()["history"]] == ["start", "link fast down", "link fast up"]
+    assert [(h["reason"], h["at"]) for h in c.status.snapshot()["history"]] == [
+        ("start", 0.0), ("link fast down", 1), ("link fast up", 2)]  # and when: the run spares those seconds
 
 
 def test_a_switch_still_being_read_does_not_stop_the_others_moving():
@@ -415,6 +430,12 @@ def test_a_poll_of_the_demands_flows_keeps_the_other_kinds_as_last_counted():
     assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 10, "floor": 3, "label": 5}
     c.flow_stats(WEST, [demand], False, now=11)  # every flow: the floor and label flows are gone
     assert c.status.snapshot()["counters"]["flow_kinds"]["west"]["packets"] == {"demand": 10}
+    # a switch that joins late may be asked for the demands' flows before any full poll
+    up(c, R1)
+    assert [op.cookie_kind for op in c.tick(now=12)[R1] if isinstance(op, o.RequestStats) and op.kind == "flows"] == [
+        "demand"]
+    c.flow_stats(R1, [demand], False, now=12)
+    assert c.status.snapshot()["counters"]["flow_kinds"]["r1"]["packets"] == {"demand": 10}
 
 
 def test_a_refused_message_is_reported_with_the_switch_and_the_error():
@@ -483,3 +504,14 @@ def test_clear_now_works_with_epochs_off_and_waits_for_a_switch():
     assert c.epoch == 1
     c.tick(now=10**6)
     assert c.epoch == 1
+
+
+def test_each_plan_in_the_history_says_which_attachments_a_multihomed_host_uses():
+    from controller.planner import attachment_kbps
+
+    m = load_scenario("topologies/library/multihomed.yaml")
+    c = ControllerCore(m, make_planner(m, "market", "lmp"), Settings(0.0, 0.0))
+    (first,) = c.status.snapshot()["history"]
+    # the phone's two demands both leave by its cell link: what the run checks the traffic against
+    assert first["attachments_kbps"] == attachment_kbps(m, c.current) == {"video": {"ph-cell": 4000},
+                                                                          "upload": {"ph-cell": 2000}}

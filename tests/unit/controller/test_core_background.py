@@ -34,6 +34,11 @@ def test_an_epoch_asks_for_a_clearing_and_moves_nothing_until_it_comes_back():
     assert set(moved) == {WEST, R1} and core.epoch == 1
     assert any(isinstance(op, o.AddMeter) for op in moved[WEST])
     assert core.status.snapshot()["history"][-1]["at"] == 4
+    # the switches' install time runs from the move, not from the request
+    install = "openisp_rule_install_seconds_sum"
+    before = core.metrics.registry.get_sample_value(install, {"switch": "west"})
+    core.barrier_reply(WEST, moved[WEST][-1].token, now=4.25)
+    assert core.metrics.registry.get_sample_value(install, {"switch": "west"}) - before == 0.25
 
 
 def test_reasons_that_come_while_clearing_are_served_together_by_the_next():

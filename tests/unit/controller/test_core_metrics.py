@@ -67,6 +67,8 @@ def test_a_plan_shows_its_allocations_paths_prices_payments_and_clearing():
     assert sample(c, "openisp_market_budget_balance") == float(result.budget_balance)
     assert sample(c, "openisp_market_clearing_seconds_count") == 1
     assert sample(c, "openisp_market_clearing_seconds_sum") == result.timings["total_s"]
+    # how long the core waited for it: at least the clearing, and not a clock reading
+    assert result.timings["total_s"] <= sample(c, "openisp_market_clearing_wait_seconds_sum") < 10
     assert any(link.allocated_kbps for link in result.links)
     for link in result.links:
         assert sample(c, "openisp_link_allocated_bytes_per_second", link=link.link_id) == link.allocated_kbps * BYTES
@@ -156,16 +158,20 @@ def test_a_demand_s_meter_and_flow_counters_become_totals_by_demand():
     up(c, WEST)
     meter, flow = demand_meter_and_flow(c, WEST, "w1-e1")
     floor = next(m for (_, m), owner in c.current.rules.for_switch(WEST).meter_owners.items() if owner[0] == "floor")
+    other_meter, _ = demand_meter_and_flow(c, WEST, "w2-e2")  # each meter's readings are its own
     for packets, dropped in ((10, 3), (15, 4)):
-        c.meter_stats(WEST, [MeterStat(meter, packets, packets * 100, dropped), MeterStat(floor, 99, 99, 99)], now=5)
+        c.meter_stats(WEST, [MeterStat(meter, packets, packets * 100, dropped), MeterStat(floor, 99, 99, 99),
+                             MeterStat(other_meter, packets - 8, 0, dropped - 2)], now=5)
     assert sample(c, "openisp_demand_metered_packets_total", demand="w1-e1") == 15
     assert sample(c, "openisp_demand_meter_dropped_packets_total", demand="w1-e1") == 4
+    assert sample(c, "openisp_demand_metered_packets_total", demand="w2-e2") == 7
+    assert sample(c, "openisp_demand_meter_dropped_packets_total", demand="w2-e2") == 2
     for packets in (40, 42):
         c.flow_stats(WEST, [FlowStat(flow.table_id, flow.priority, flow.match, flow.cookie, packets, packets * 100)],
                      False, now=5)
     assert sample(c, "openisp_demand_forwarded_packets_total", demand="w1-e1") == 42
     assert sample(c, "openisp_demand_forwarded_bytes_total", demand="w1-e1") == 4200
-    assert c.usage["bytes"] == {"w1-e1": 4200} and c.usage["dropped"] == {"w1-e1": 4}
+    assert c.usage["bytes"] == {"w1-e1": 4200} and c.usage["dropped"] == {"w1-e1": 4, "w2-e2": 2}
     # Packets and bytes, and each flow, are counted apart: a second flow of the demand
     # (same cookie, another match) in the same reply, then both grow.
     other = FlowStat(flow.table_id, flow.priority + 1, flow.match, flow.cookie, 0, 0)

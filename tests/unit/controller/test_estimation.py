@@ -1,6 +1,8 @@
 """The closed loop: bids from measured use, and the core clearing with them each epoch."""
 from __future__ import annotations
 
+import pytest
+
 from controller.core import ControllerCore, FlowStat, MeterStat, Settings
 from controller.estimation import HEADROOM, WELL_BELOW, estimate_bids, with_bids
 from controller.planner import make_planner
@@ -109,7 +111,8 @@ def test_a_few_pings_do_not_make_a_demand_active():
     assert estimate_bids(S, ALLOC, {"video": pings}, {}, 3)["video"] == 6000
 
 
-def test_each_epoch_tells_the_market_what_each_demand_sent():
+@pytest.mark.parametrize("epoch_s", [3, 0.5])  # an epoch under a second is measured too
+def test_each_epoch_tells_the_market_what_each_demand_sent(epoch_s):
     from controller.planner import FileMarket
 
     class Recording(FileMarket):
@@ -121,7 +124,7 @@ def test_each_epoch_tells_the_market_what_each_demand_sent():
             self.usage.append((epoch, sent_kbps))
 
     market = Recording(S)
-    core = ControllerCore(S, make_planner(S, "market", "lmp"), Settings(epoch_s=3, stats_s=0), market=market)
+    core = ControllerCore(S, make_planner(S, "market", "lmp"), Settings(epoch_s=epoch_s, stats_s=0), market=market)
     west = S.switch["west"].dpid
     core.connected(west, now=0)
     core.flow_stats(west, [], False, now=0)
@@ -129,7 +132,7 @@ def test_each_epoch_tells_the_market_what_each_demand_sent():
     video = next(f for f in plan.flows if f.meter_id is not None
                  and plan.meter_owners.get((west, f.meter_id), ("",) * 3)[1] == "video")
     core.barrier_reply(west, core.switches[west].pending, now=0)
-    core.flow_stats(west, [FlowStat(1, video.priority, video.match, video.cookie, 100, kbps_bytes(1500, 3))],
-                    False, now=2)
-    core.tick(now=3)
+    core.flow_stats(west, [FlowStat(1, video.priority, video.match, video.cookie, 100, kbps_bytes(1500, epoch_s))],
+                    False, now=epoch_s * 2 / 3)
+    core.tick(now=epoch_s)
     assert market.usage == [(0, {"video": 1500})]

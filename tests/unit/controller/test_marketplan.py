@@ -283,6 +283,14 @@ def test_without_a_floor_best_effort_shares_what_the_market_left_unsold_on_its_r
                   if owner[0] == "floor" for m in market_plan(TINY, TINY_PATHS).meters
                   if (m.dpid, m.meter_id) == (d, mid)) == [100, 100, 100]  # the floor, as before
 
+    def floor_meter_rates(world, down=frozenset()):
+        plan = market_plan(world, TINY_PATHS, down=down)
+        return sorted(m.rate_kbps for m in plan.meters if plan.meter_owners[(m.dpid, m.meter_id)][0] == "floor")
+
+    assert floor_meter_rates(NO_FLOOR, frozenset({"ab"})) == [2250, 2250, 5000]  # the plan's shares know ab is cut
+    one = replace(TINY, market=replace(TINY.market, universal_floor_kbps=1))
+    assert floor_meter_rates(one) == [1, 1, 1]  # a floor of 1 kbps is a floor: no best-effort share
+
 
 def test_best_effort_never_starves_a_served_demand_on_a_crowded_generated_world(monkeypatch):
     """``openisp generate --seed 2 --demands 70``: unserved demands sent at their max rate used
@@ -463,6 +471,7 @@ def fan(n: int):
 
 def test_more_paths_than_slices_doubles_the_slices():
     udp_masks = lambda flows: Counter(dict(f.match)["udp_src"][1] for f in flows if "udp_src" in dict(f.match))  # noqa: E731
+    assert udp_masks(fan(63)) == {63: 62, 31: 1}  # 63 paths: still 64 slices, one path holds two
     assert udp_masks(fan(64)) == {63: 64}  # 64 paths: one slice of 64 each
     assert udp_masks(fan(65)) == {63: 63, 127: 2}  # 65 paths: 128 slices, one path holds two
 
@@ -484,13 +493,17 @@ def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
     s = scenario({"a": "west", "b": "bb", "c": "cdn"}, [("ab", "a", "b", 1), ("bc", "b", "c", 1), ("ac", "a", "c", 5)],
                  {"west": "last_mile", "bb": "backbone", "cdn": "content"}, hosts={"h1": "a", "h2": "a", "h3": "c"},
                  demands=[("s1", "h1", "h3", 900), ("s2", "h1", "h3", 4000), ("s3", "h1", "h3", 500),
-                          ("lone", "h2", "h3", 100)], floor_kbps=200)
-    assert dict(s.demand_port) == {"s1": 5201, "s2": 5202, "s3": 5203, "lone": 5201}
+                          ("lone", "h2", "h3", 100), ("s4", "h1", "h3", 300)], floor_kbps=200)
+    assert dict(s.demand_port) == {"s1": 5201, "s2": 5202, "s3": 5203, "lone": 5201, "s4": 5204}
     paths = plan_paths(s, result(("s1", "h1", "h3", 0, []),
                                  ("s2", "h1", "h3", 4000, [(3000, ABC, ("ab", "bc")), (1000, AC, ("ac",))]),
                                  ("s3", "h1", "h3", 500, [(500, AC, ("ac",))]),
-                                 ("lone", "h2", "h3", 100, [(100, AC, ("ac",))])))
+                                 ("lone", "h2", "h3", 100, [(100, AC, ("ac",))]), ("s4", "h1", "h3", 0, [])))
     plan = market_plan(s, paths)
+    # an unserved demand's flows carry its own cookie (its index, 4 for s4), like a served one's
+    s4_flows = [f for f in plan.flows if 5204 in dict(f.match).values()]
+    assert len(s4_flows) == 2 and {(cookies.kind_of(f.cookie), cookies.index_of(f.cookie)) for f in s4_flows} == {
+        ("demand", 4)}
     net = installed(s, plan)
     h1, h3 = s.host["h1"], s.host["h3"]
 
@@ -510,6 +523,7 @@ def test_demands_sharing_a_host_pair_each_meet_only_their_own_meters():
             seen[owner[2]] += 1
             assert walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5203}) == (("demand", "s3", 0), list(AC))
             assert walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5201})[0] == ("floor", "h1", 0)
+            assert walk(ip_proto=proto, **{f"{kind}_src": port, f"{kind}_dst": 5204})[0] == ("floor", "h1", 0)
         assert seen == {0: 48, 1: 16}  # s2's own split, by rate
         # a port no demand names goes with the first served demand, s2, and is sliced like it
         assert walk(ip_proto=proto, **{f"{kind}_src": 40000, f"{kind}_dst": 80})[0][:2] == ("demand", "s2")

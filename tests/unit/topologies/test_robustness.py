@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from openisp.cli import main
 from topologies.errors import ScenarioError
@@ -62,6 +62,7 @@ def mutated(draw) -> str:
 
 @PROFILE
 @given(mutated())
+@example("\r# a lone carriage return: a line break to YAML, not to grep or sed\nname: abilene\nd")  # found by it
 def test_a_mutated_library_file_gives_a_scenario_or_problems_with_lines(text):
     try:
         load_scenario_text(text, "fuzz.yaml")
