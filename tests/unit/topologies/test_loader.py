@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 
 from topologies.errors import ScenarioError
-from topologies.loader import load_scenario, load_scenario_text
+from topologies.loader import DEFAULT_ACCESS_KBPS, load_scenario, load_scenario_text
+from topologies.model import MarketSettings
 from topologies.units import parse_money, parse_rate_kbps
 
 
@@ -104,3 +105,111 @@ timeline:
     found = {(p.line, p.path) for p in info.value.problems}
     assert found == {(15, "timeline[0].link"), (16, "timeline[1].colour"), (17, "timeline[2].demand.dst"),
                      (18, "timeline[3].action")}
+
+
+DEFAULTS = """\
+name: defaults
+participants:
+  - {name: lm, role: last_mile, prefix: 198.18.0.0/24}
+  - {name: p2p, role: last_mile, prefix: 198.18.1.0/31}
+  - {name: cu, role: customer}
+  - {name: shop, role: customer}
+switches:
+  - {name: a, owner: lm}
+  - {name: b, owner: p2p}
+hosts:
+  - {name: fixed, owner: cu, switch: a, ip: 198.18.0.7, access: 3Mbps}
+  - {name: first, owner: cu, switch: b, ip: 198.18.1.0}
+  - {name: second, owner: shop, switch: b, ip: 198.18.1.1}
+  - name: eightchr
+    owner: cu
+    attach: [{switch: a, capacity: 1Mbps}, {switch: b, capacity: 2Mbps, latency_ms: 3}]
+links:
+  - {id: l1, a: a, b: b, capacity: 10Mbps, owner: lm}
+  - {id: l2, a: a, b: b, capacity: 10Mbps, owner: lm}
+offers:
+  - {link: l1, ask_per_mbps: "0.1"}
+  - id: cheap
+    link: l2
+    ask_per_mbps: "0.1"
+    capacity: 5Mbps
+    tiers: [{up_to: 2Mbps, ask_per_mbps: "0.05"}, {up_to: 5Mbps, ask_per_mbps: "0.2"}]
+demands:
+  - {src: fixed, dst: first, max_rate: 1Mbps, value_per_mbps: "1", floor: 1Mbps}
+  - {src: second, dst: fixed, max_rate: 2Mbps, value_per_mbps: "1", max_latency_ms: 40}
+  - {src: eightchr, dst: fixed, max_rate: 1Mbps, value_per_mbps: "1", buyer: shop}
+timeline:
+  - {at_s: 5, action: offer_change, offer: cheap, ask_per_mbps: "0.3"}
+traffic:
+  default: {packet_size: 600}
+  demands:
+    - {demand: d2, pattern: onoff, on_s: 2, off_s: 3}
+    - {demand: d1, flows: 4, pattern: poisson, protocol: udp, start_s: 1, stop_s: 5, rate: 2Mbps}
+"""
+
+
+def test_what_a_file_leaves_out_is_filled_in_as_the_language_says():
+    s = load_scenario_text(DEFAULTS, "defaults.yaml")
+    # addresses as written, both of a /31 included; an unnamed demand is d and its place
+    assert [(h.name, str(h.ip)) for h in s.hosts[:3]] == [("fixed", "198.18.0.7"), ("first", "198.18.1.0"),
+                                                          ("second", "198.18.1.1")]
+    assert [h.access_kbps for h in s.hosts[:2]] == [3000, DEFAULT_ACCESS_KBPS]  # an access link as given, or the default
+    d1, d2, d3 = s.demands
+    assert [d.id for d in s.demands] == ["d1", "d2", "d3"]
+    # a floor equal to max_rate is kept; the buyer is the source host's owner unless named
+    assert (d1.floor_kbps, d1.max_kbps, d1.buyer, d1.max_latency_ms) == (1000, 1000, "cu", None)
+    assert (d2.buyer, d2.max_latency_ms) == ("shop", 40)
+    assert d3.buyer == "shop"
+    # an offer sells the whole link under the id offer-LINK
+    whole, cheap = s.offers
+    assert (whole.id, whole.seller, whole.capacity_kbps, whole.tiers) == ("offer-l1", "lm", 10_000, ())
+    assert (cheap.id, cheap.capacity_kbps) == ("cheap", 5000)
+    assert [(t.up_to_kbps, t.ask_per_mbps) for t in cheap.tiers] == [(2000, Decimal("0.05")), (5000, Decimal("0.2"))]
+    assert [(e.action, e.target) for e in s.timeline] == [("offer_change", "cheap")]  # the timeline knows it
+    # the traffic's default, and a demand's own pattern over it
+    assert s.traffic_default.packet_bytes == 600 and list(s.traffic) == ["d2", "d1"]
+    d1_traffic = s.traffic["d1"]
+    assert (d1_traffic.flows, d1_traffic.pattern, d1_traffic.protocol, d1_traffic.start_s, d1_traffic.stop_s,
+            d1_traffic.rate_kbps, d1_traffic.packet_bytes) == (4, "poisson", "udp", 1, 5, 2000, 600)
+    assert s.market == MarketSettings()  # no market section: VCG every 30 s, no floor, declared bids, open
+    # links: 1 ms unless said
+    assert [(l.id, l.latency_ms) for l in s.links if l.id in ("l1", "l2")] == [("l1", 1.0), ("l2", 1.0)]
+    assert (s.traffic["d2"].pattern, s.traffic["d2"].on_s, s.traffic["d2"].off_s, s.traffic["d2"].packet_bytes) == (
+        "onoff", 2, 3, 600)
+    assert [sw.city for sw in s.switches][:2] == ["", ""]  # no city given
+    # a multihomed host's attachments: links HOST-SWITCH, 1 ms unless said
+    attach = {l.id: (l.capacity_kbps, l.latency_ms) for l in s.links if l.id.startswith("eightchr-")}
+    assert attach == {"eightchr-a": (1000, 1.0), "eightchr-b": (2000, 3)}
+
+
+def test_hosts_are_numbered_in_order_past_one_byte_of_mac():
+    hosts = "\n".join(f"  - {{name: h{i}, owner: cu, switch: a}}" for i in range(1, 301))
+    text = f"""\
+name: many
+participants:
+  - {{name: lm, role: last_mile, prefix: 198.18.0.0/16}}
+  - {{name: cu, role: customer}}
+switches:
+  - {{name: a, owner: lm}}
+  - {{name: b, owner: lm}}
+hosts:
+{hosts}
+links:
+  - {{id: l1, a: a, b: b, capacity: 10Mbps, owner: lm}}
+offers:
+  - {{link: l1, ask_per_mbps: "0.1"}}
+demands: []
+"""
+    s = load_scenario_text(text, "many.yaml")
+    assert len({h.mac for h in s.hosts}) == 300
+    assert [(h.mac, str(h.ip)) for h in (s.hosts[0], s.hosts[255], s.hosts[299])] == [
+        ("02:00:00:00:00:01", "198.18.0.1"), ("02:00:00:00:01:00", "198.18.1.0"), ("02:00:00:00:01:2c", "198.18.1.44")]
+
+
+def test_a_market_section_sets_each_of_its_settings():
+    text = DEFAULTS.split("timeline:")[0] + (
+        "market: {mechanism: lmp, epoch_s: 12, universal_floor: 64kbps, demand_estimation: measured, "
+        "mode: poc}\n")
+    m = load_scenario_text(text, "market.yaml").market
+    assert (m.mechanism, m.epoch_s, m.universal_floor_kbps, m.demand_estimation, m.mode) == (
+        "lmp", 12, 64, "measured", "poc")
