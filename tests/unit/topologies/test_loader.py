@@ -165,13 +165,16 @@ def test_what_a_file_leaves_out_is_filled_in_as_the_language_says():
     assert (whole.id, whole.seller, whole.capacity_kbps, whole.tiers) == ("offer-l1", "lm", 10_000, ())
     assert (cheap.id, cheap.capacity_kbps) == ("cheap", 5000)
     assert [(t.up_to_kbps, t.ask_per_mbps) for t in cheap.tiers] == [(2000, Decimal("0.05")), (5000, Decimal("0.2"))]
-    assert [(e.action, e.target) for e in s.timeline] == [("offer_change", "cheap")]  # the timeline knows it
+    # the timeline knows it, and an event keeps what it changes, nothing else
+    assert [(e.at_s, e.action, e.target, e.params) for e in s.timeline] == [
+        (5, "offer_change", "cheap", {"ask_per_mbps": Decimal("0.3")})]
     # the traffic's default, and a demand's own pattern over it
     assert s.traffic_default.packet_bytes == 600 and list(s.traffic) == ["d2", "d1"]
     d1_traffic = s.traffic["d1"]
     assert (d1_traffic.flows, d1_traffic.pattern, d1_traffic.protocol, d1_traffic.start_s, d1_traffic.stop_s,
             d1_traffic.rate_kbps, d1_traffic.packet_bytes) == (4, "poisson", "udp", 1, 5, 2000, 600)
     assert s.market == MarketSettings()  # no market section: VCG every 30 s, no floor, declared bids, open
+    assert s.emulation.scale == 1.0  # no emulation section: real rates
     # links: 1 ms unless said
     assert [(l.id, l.latency_ms) for l in s.links if l.id in ("l1", "l2")] == [("l1", 1.0), ("l2", 1.0)]
     assert (s.traffic["d2"].pattern, s.traffic["d2"].on_s, s.traffic["d2"].off_s, s.traffic["d2"].packet_bytes) == (
