@@ -102,7 +102,8 @@ def line_counter(text: str):
 class _Builder:
     """Turns parser events into plain data and a line for every key path."""
 
-    def __init__(self, file: str, line_of=lambda mark: mark.line + 1):
+    def __init__(self, file: str, line_of):
+        """``line_of``: a YAML mark's line (:func:`line_counter`)."""
         self.file = file
         self.line_of = line_of
         self.lines: dict[KeyPath, int] = {}
