@@ -7,7 +7,7 @@ it.  mutmut measured each test's duration when it collected its stats
 order.  The Dask cluster test, whose cluster takes tens of seconds to start under
 mutmut, runs only for the mutants of the module it alone covers
 (``controller/market/distributed.py``); every other module's code is run in process by
-the rest of the tier.  The loader's mutants run the loader's own tests (:data:`OWN_TESTS`).
+the rest of the tier.  The loader's and the market's mutants run their own package's tests (:data:`OWN_TESTS`).
 Nothing changes outside a mutant's run.
 """
 from __future__ import annotations
@@ -29,11 +29,12 @@ NOT_A_MUTANT = ("", "stats", "list_all_tests", "fail", "mutant_generation")
 ONLY_FOR = {"tests/unit/market/test_distributed.py::test_a_local_dask_cluster_pays_what_this_process_pays":
             "controller.market.distributed."}
 
-#: the mutants of a module tested by its own tests only: nearly every unit test loads a
-#: scenario (435 tests, 54 s, reach the loader), and a surviving mutant would run them all.
-#: The score so measured is a lower bound of the whole tier's.
+#: the mutants of a package tested by its own tests only: nearly every unit test loads a
+#: scenario (435 tests, 54 s, reach the loader) and clears a market, and a surviving
+#: mutant would run them all.  The score so measured is a lower bound of the whole tier's.
 OWN_TESTS = {"topologies.loader.": ("tests/unit/topologies/", "tests/unit/test_cli_check.py",
-                                     "tests/unit/test_cli_errors.py")}
+                                     "tests/unit/test_cli_errors.py"),
+             "controller.market.": ("tests/unit/market/",)}
 
 
 def pytest_collection_modifyitems(config, items):

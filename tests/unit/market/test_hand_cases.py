@@ -1,6 +1,7 @@
 """Markets small enough to clear by hand."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -61,16 +62,49 @@ def test_path_auction_pays_each_cheapest_path_link_cost_plus_distance_gap():
 
 def test_infeasible_floors_name_the_floor_and_the_blocking_link():
     s = build(["a", "b"], [("thin", "a", "b", 5_000, "p1", "0.1")], [("big", "ha", "hb", 9_000, "1.0", 8_000)])
-    with pytest.raises(MarketError, match=r"demand big floor 8000 kbps.*full links: thin"):
+    with pytest.raises(MarketError, match=r"^floors cannot all be met: demand big floor 8000 kbps \(gets 5000\); "
+                                          r"full links: thin$"):
         clear_market(s)
+
+
+def test_an_infeasible_market_names_each_floor_it_misses_and_what_blocks_it():
+    from .test_latency import slow_and_fast
+    from .test_poc_hand_cases import TWO_CORES, poc
+
+    hosts = {"ha": "a", "ha2": "a", "hb": "b"}
+    cases = [
+        (build(["a", "b", "c"], [("l1", "a", "b", 10_000, "p1", "0.1"), ("l2", "b", "c", 10_000, "p2", None)],
+               [("d1", "ha", "hc", 1_000, "1.0", 500)]),  # l2 is not offered
+         "demand d1 floor 500 kbps (gets 0); no offered path joins them"),
+        (build(["a", "b"], [("l1", "a", "b", 1_000, "p1", "0.1")],
+               [("d1", "ha", "hb", 1_000, "1.0", 600), ("d2", "ha2", "hb", 1_000, "1.0", 600)], hosts_on=hosts),
+         "demand d1 floor 600 kbps (gets 0); full links: l1"),
+        (build(["a", "b", "c"], [("l1", "a", "b", 1_000, "p1", "0.1"), ("l2", "a", "c", 1_000, "p2", "0.1")],
+               [("d1", "ha", "hb", 3_000, "1.0", 2_000), ("d2", "ha", "hc", 3_000, "1.0", 2_000)]),
+         "demand d1 floor 2000 kbps (gets 1000), demand d2 floor 2000 kbps (gets 1000); full links: l1, l2"),
+        (build(["a", "b"], [("l1", "a", "b", 100, "p1", "0.1")],
+               [("d1", "ha", "hb", 1_000, "1.0"), ("d2", "ha2", "hb", 1_000, "1.0")], floor_kbps=80, hosts_on=hosts),
+         "host ha2 universal floor 80 kbps (gets 0); full links: l1"),
+        (slow_and_fast(bound=4, floor=500),
+         "demand d1 floor 500 kbps (gets 0: no path meets its max_latency_ms 4); no offered path joins them "
+         "(within the demands' max_latency_ms)"),
+        (poc(TWO_CORES.replace("max_rate: 5Mbps", "max_rate: 25Mbps, floor: 22Mbps")),
+         "demand d1 floor 22000 kbps (gets 10000); full links: one, ua, ub (POC mode: only the core and each "
+         "access provider's own links carry traffic)"),
+    ]
+    for s, why in cases:
+        with pytest.raises(MarketError) as caught:
+            clear_market(s)
+        assert str(caught.value) == f"floors cannot all be met: {why}"
 
 
 def test_universal_floor_is_served_even_to_a_low_bid():
     s = build(["a", "b"], [("l1", "a", "b", 1_000, "p1", "0.5")],
               [("rich", "ha", "hb", 1_000, "2.0"), ("poor", "hb", "ha", 1_000, "0.1")], floor_kbps=200)
-    r = clear_market(s, "vcg")
-    assert r.demand("poor").allocated_kbps == 200  # below its ask, but guaranteed
-    assert r.demand("rich").allocated_kbps == 1000  # the other direction is its own capacity
+    for formulation in ("paths", "arcs"):
+        r = clear_market(s, "vcg", options={"formulation": formulation})
+        assert r.demand("poor").allocated_kbps == 200  # below its ask, but guaranteed
+        assert r.demand("rich").allocated_kbps == 1000  # the other direction is its own capacity
 
 
 def test_local_pairs_cost_nothing_and_skip_links():
@@ -121,6 +155,9 @@ def test_duality_settles_uncongested_customers_and_re_solves_congested_ones():
     roomy = build(["a", "b"], links, [("d1", "h1", "hb", 1_000, "1.0"), ("d2", "h2", "hb", 1_000, "0.5")], hosts_on=hosts)
     r = clear_market(roomy, "vcg")
     assert r.timings["settled_by_duality"] == 2 and r.timings["re_solves"] == 1  # only the provider p1
+    off = clear_market(roomy, "vcg", options={"duality": False})  # every winner re-solved, paying the same
+    assert off.timings.get("settled_by_duality", 0) == 0
+    assert off.participants == r.participants
     assert r.participant("ch1").pays == D("0.100000")  # the ask: it displaces nobody
     crowded = build(["a", "b"], links, [("d1", "h1", "hb", 4_000, "1.0"), ("d2", "h2", "hb", 4_000, "0.5")], hosts_on=hosts)
     r = clear_market(crowded, "vcg")
@@ -138,14 +175,15 @@ def test_a_hosts_access_link_caps_what_it_receives():
         assert (r.demand("d1").allocated_kbps, r.demand("d2").allocated_kbps) == (4_000, 1_000)
         # d1 displaces 3 Mbps of d2 (worth 0.5 - 0.1 each) and pays the 0.4 of asks besides.
         assert r.participant("cha").pays == D("1.600000")
-    lmp = clear_market(s, "lmp")
-    assert lmp.participant("cha").pays == D("0.400000")  # no one sells access: its rent is not charged
+        lmp = clear_market(s, "lmp", options={"formulation": formulation})
+        assert lmp.participant("cha").pays == D("0.400000")  # no one sells access: its rent is not charged
 
 
 def test_floors_blocked_by_an_access_link_say_so():
     s = build(["a", "b"], [("l1", "a", "b", 10_000, "p1", "0.1")], [("big", "ha", "hb", 9_000, "1.0", 8_000)],
               access_kbps={"hb": 5_000})
-    with pytest.raises(MarketError, match=r"demand big floor 8000 kbps.*full links: access of hb \(down\)"):
+    with pytest.raises(MarketError, match=r"^floors cannot all be met: demand big floor 8000 kbps \(gets 5000\); "
+                                          r"full links: access of hb \(down\)$"):
         clear_market(s)
 
 
@@ -153,11 +191,13 @@ def test_prices_carry_no_tie_break():
     # One link, one rationed demand: the link's price is the demand's value, exactly
     # (with the tie-break in the duals it would read 0.999999).
     s = build(["a", "b"], [("l1", "a", "b", 1_000, "p1", "0.1")], [("d1", "ha", "hb", 1_500, "1.0")])
-    lmp = clear_market(s, "lmp")
-    assert lmp.links[0].price_per_mbps == D("1.000000") and lmp.demand("d1").pays == D("1.000000")
-    assert (lmp.budget_balance, lmp.floors_cost) == (0, 0)
-    vcg = clear_market(s, "vcg")  # W* 0.9; without the buyer or the seller, nothing
-    assert (vcg.participant("cha").pays, vcg.participant("p1").receives) == (D("0.100000"), D("1.000000"))
+    for formulation in ("paths", "arcs"):
+        options = {"formulation": formulation}
+        lmp = clear_market(s, "lmp", options=options)
+        assert lmp.links[0].price_per_mbps == D("1.000000") and lmp.demand("d1").pays == D("1.000000")
+        assert (lmp.budget_balance, lmp.floors_cost) == (0, 0)
+        vcg = clear_market(s, "vcg", options=options)  # W* 0.9; without the buyer or the seller, nothing
+        assert (vcg.participant("cha").pays, vcg.participant("p1").receives) == (D("0.100000"), D("1.000000"))
 
 
 def floor_held():
@@ -204,3 +244,23 @@ def test_a_shared_universal_floor_keeps_the_duality_shortcut_out():
     assert r.participant("p1").receives == D("1.000000")  # its cost 0.2 plus all of W* (0.8)
     assert r.timings["settled_by_duality"] == 0 and r.timings["re_solves"] == 2
     assert r.floors_cost == 0
+
+
+def test_an_unknown_choice_says_what_the_choices_are():
+    s = build(["a", "b"], [("l1", "a", "b", 1_000, "p1", "0.1")], [("d1", "ha", "hb", 500, "1.0")])
+    cases = [({"mechanism": "nope"}, "unknown mechanism 'nope' (one of: vcg, lmp, pay-as-bid)"),
+             ({"options": {"formulation": "nope"}}, "unknown formulation 'nope' (one of: paths, arcs)"),
+             ({"options": {"counterfactuals": "nope"}}, "unknown counterfactuals engine 'nope' (one of: local, dask)")]
+    for kwargs, message in cases:
+        with pytest.raises(MarketError) as caught:
+            clear_market(s, **kwargs)
+        assert str(caught.value) == message
+    with pytest.raises(MarketError) as caught:
+        clear_market(replace(s, market=replace(s.market, mode="nope")))
+    assert str(caught.value) == "unknown market mode 'nope' (one of: open, poc)"
+
+
+def test_links_no_one_offers_are_left_out_of_the_result_wherever_they_are_listed():
+    s = build(["a", "b", "c"], [("l0", "a", "c", 1_000, "p2", None), ("l1", "a", "b", 1_000, "p1", "0.1")],
+              [("d1", "ha", "hb", 500, "1.0")])
+    assert [(l.link_id, l.allocated_kbps) for l in clear_market(s).links] == [("l1", 500)]

@@ -103,7 +103,8 @@ def test_without_a_customer_its_host_keeps_no_floor_through_a_demand_no_path_ser
 
 
 def test_the_arc_formulation_refuses_a_bounded_market():
-    with pytest.raises(MarketError, match="arc formulation cannot restrict"):
+    with pytest.raises(MarketError, match=r"^the arc formulation cannot restrict a demand's paths "
+                                          r"\(max_latency_ms, POC mode\): use the path formulation \(the default\)$"):
         clear_market(slow_and_fast(bound=12), "lmp", options={"formulation": "arcs"})
 
 

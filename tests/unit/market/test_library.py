@@ -95,6 +95,9 @@ def test_the_large_world_clears_in_poc_mode():
     check_books(s, r)
     check_owners_paid(s, r)  # every tariff at cost
     assert sum(1 for d in r.demands if d.allocated_kbps) > 500
+    # 58 links between last miles sell nothing: eight are named, and the count of the rest.
+    assert r.notes == ("POC mode: links l277, l278, l279, l280, l281, l282, l283, l284 and 50 more carry nothing: "
+                       "in POC mode last miles reach each other through the core",)
 
 
 def test_poc_world_routes_the_game_over_the_quick_core_and_ann_does_not_buy():

@@ -74,7 +74,8 @@ def test_in_poc_mode_a_multihomed_host_reaches_the_core_through_its_first_attach
     s = load_scenario_text(yaml.safe_dump(data), "p.yaml")
     w = poc_world(s)
     assert w.host_member["phone"] == "mobile" and "ph-home" in w.idle and "ph-cell" not in w.idle
-    assert "later attachment of multihomed host phone" in w.idle["ph-home"]
+    assert w.idle["ph-home"] == ("it is a later attachment of multihomed host phone: in POC mode a host reaches "
+                                 "the core through one access provider, that of its first (ph-cell)")
     assert attachments(s) == {"video": {"ph-cell": 4000}, "upload": {"ph-cell": 2000}}
     swapped = copy.deepcopy(data)
     swapped["hosts"][0]["attach"].reverse()

@@ -162,7 +162,11 @@ def test_a_fixed_tariff_above_the_value_means_the_customer_does_not_buy():
     s = poc(NEUTRAL.replace('tariff: "2.0"', 'tariff: "3.5"'))
     r = clear_market(s)
     assert r.demand("x-cdn").allocated_kbps == 0 and r.demand("y-cdn").allocated_kbps == 2000
-    assert any("x-cdn does not buy: its value 3.0 per Mbps is below lx's tariff 3.5" in n for n in r.notes)
+    assert r.notes == ("demand x-cdn does not buy: its value 3.0 per Mbps is below lx's tariff 3.5",)
+    at_value = clear_market(poc(NEUTRAL.replace('tariff: "2.0"', 'tariff: "3.0"')))  # not below: it buys
+    assert at_value.demand("x-cdn").allocated_kbps == 2000 and at_value.notes == ()
+    # lx sells nothing at 3.5, and its tariff is still on the books, beside ly's rate at cost.
+    assert dict(r.poc.tariffs) == {"lx": D("3.500000"), "ly": D("1.500000")}
 
 
 def test_at_cost_a_last_mile_earns_exactly_the_asks_of_its_own_links():
@@ -181,12 +185,17 @@ def test_the_default_world_in_poc_mode_crosses_the_core_between_last_miles():
     assert r.demand("ana-dev").paths[0].switches == ("mn1", "at-nyc", "at-chi", "lk1")  # not mn-lk
     assert r.demand("chloe-ben").paths[0].links == ()  # one last mile, one switch: local
     assert next(l for l in r.links if l.link_id == "mn-lk").allocated_kbps == 0
-    assert any(n.startswith("POC mode: link mn-lk carries nothing: it joins metro and lakeside") for n in r.notes)
+    assert r.notes == ("POC mode: link mn-lk carries nothing: it joins metro and lakeside directly: in POC mode "
+                       "last miles reach each other through the core",)
     assert r.participant("poc").role == "poc" and r.poc.name == "poc"
     # valley's links carry metro's, lakeside's and streamco's demands into valley: they pay their asks
     # (carriage), and valley's customer gus pays only for his own, no longer above his value.
     assert {i.payer for i in r.invoices if i.payee == "valley" and i.item.startswith("carriage")} == \
         {"metro", "lakeside", "streamco"}
+    # Carriage invoices in the scenario's order of participants, payer then payee (not by name).
+    assert [(i.payer, i.payee) for i in r.invoices if i.item.startswith("carriage")] == [
+        ("metro", "lakeside"), ("metro", "valley"), ("lakeside", "valley"), ("valley", "metro"),
+        ("streamco", "lakeside"), ("streamco", "valley")]
     assert r.participant("gus").funded == 0 and r.floors_cost == 0
     assert "poc" in r.to_json_dict() and r.to_json_dict()["mode"] == "poc"
 
@@ -198,6 +207,8 @@ def test_a_community_home_hangs_off_its_last_mile_and_its_rooftop_link_sells_not
     r = clear_market(replace(s, market=replace(s.market, mode="poc")))
     assert r.demand("fred-gail").paths[0].switches == ("home1", "acc1", "isp-core", "acc2", "home2")
     assert r.participant("dana").receives == 0 and r.participant("fred").pays > 0
+    assert r.notes == ("POC mode: link mesh carries nothing: dana owns it, neither a backbone nor the access "
+                       "provider of its switches: in POC mode only the POC buys capacity, from backbone owners",)
 
 
 def test_a_content_provider_behind_a_last_mile_pays_its_tariff_not_a_fee():
@@ -212,14 +223,33 @@ def test_a_host_on_a_core_switch_makes_its_owner_a_member():
     w = poc_world(s)
     assert w.host_member["hc"] == "cdn" and "cdn" in w.members
     check_books(s, clear_market(s))
+    # Its attachment: its link to the core (uc, 20 Mbps) and each of its hosts' access links on the core.
+    two = text.replace("  - {name: hy, owner: cy, switch: y}\n",
+                       "  - {name: hy, owner: cy, switch: y}\n  - {name: hc2, owner: cdn, switch: k1}\n")
+    assert dict(poc_world(poc(two)).attachment_kbps) == {"lx": 10_000, "ly": 20_000, "cdn": 220_000}
+
+
+def test_each_link_to_the_core_counts_in_an_attachment_and_a_link_may_be_written_either_way_round():
+    text = open("topologies/library/poc.yaml").read()
+    w = poc_world(load_scenario_text(text))
+    assert dict(w.attachment_kbps) == {"alpha": 20_000, "beta": 20_000, "gamma": 20_000, "flix": 40_000}  # fx-n, fx-s
+    assert w.domain["in1"] == "beta" and w.host_member["ind"] == "beta"  # indie sits behind beta's line
+    turned = poc_world(load_scenario_text(text.replace("{id: in-b, a: in1, b: be1", "{id: in-b, a: be1, b: in1")))
+    assert turned.domain["in1"] == "beta" and turned.host_member["ind"] == "beta"
+    assert turned.members == w.members == ("alpha", "beta", "gamma", "flix")
 
 
 def test_without_a_backbone_last_miles_cannot_reach_each_other():
     s = load_scenario("topologies/library/closedloop.yaml")
     r = clear_market(replace(s, market=replace(s.market, mode="poc")))
     assert all(d.allocated_kbps == 0 for d in r.demands) and r.welfare == 0
-    assert any("bulk cannot be served in POC mode" in n and "floor is dropped" in n for n in r.notes)
-    assert any(n.startswith("host w1: POC mode drops its universal floor") for n in r.notes)
+    assert r.notes == (
+        "POC mode: link shared carries nothing: it joins westnet and eastnet directly: in POC mode last miles "
+        "reach each other through the core",
+        "demand video cannot be served in POC mode: no path it may use joins its hosts",
+        "demand bulk cannot be served in POC mode: no path it may use joins its hosts (its floor is dropped)",
+        "host w1: POC mode drops its universal floor: no demand it sends has a path it may use",
+        "host w2: POC mode drops its universal floor: no demand it sends has a path it may use")
 
 
 def test_the_pocs_name_may_not_be_a_participants():
@@ -231,7 +261,8 @@ def test_the_pocs_name_may_not_be_a_participants():
 
 
 def test_poc_mode_needs_the_path_formulation():
-    with pytest.raises(MarketError, match="only the path formulation"):
+    with pytest.raises(MarketError, match=r"^POC mode restricts each demand's links: only the path formulation "
+                                          r"\(the default\) can$"):
         clear_market(poc(TWO_CORES), options={"formulation": "arcs"})
 
 

@@ -12,6 +12,7 @@ import os
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from controller.market import MarketError, clear_market
@@ -33,6 +34,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 ROUNDING = Decimal("0.003")
 MECHANISMS = ("vcg", "lmp", "pay-as-bid")
 FACTORS = [Decimal("0"), Decimal("0.5"), Decimal("0.8"), Decimal("1.25"), Decimal("2")]
+#: The path formulation (the default) and its reference, the arc formulation: the
+#: properties that re-solve counterfactuals or read prices hold under both.
+BOTH_FORMULATIONS = pytest.mark.parametrize("formulation", ["paths", "arcs"])
 
 
 def clear(s, mechanism, **options):
@@ -94,12 +98,13 @@ def test_flows_are_feasible_and_welfare_is_optimal(s):
         event("rounding to whole kbps cost welfare")
 
 
+@BOTH_FORMULATIONS
 @given(markets())
-def test_every_rule_keeps_every_participant_whole(s):
+def test_every_rule_keeps_every_participant_whole(formulation, s):
     """IR under all three rules, exactly, thanks to the fund; the fund pays only
     when there are floors, and pay-as-bid never needs it."""
     for mechanism in MECHANISMS:
-        r = clear(s, mechanism)
+        r = clear(s, mechanism, formulation=formulation)
         if r is None:
             return
         if mechanism == "vcg":
@@ -156,12 +161,13 @@ def test_without_floors_vcg_needs_no_fund_and_runs_no_surplus_from_providers(s):
     assert lmp.budget_balance == 0 and lmp.floors_cost == 0
 
 
+@BOTH_FORMULATIONS
 @given(markets())
-def test_customers_settled_by_duality_pay_what_a_re_solve_says(s):
-    full = clear(s, "vcg", duality=False)
+def test_customers_settled_by_duality_pay_what_a_re_solve_says(formulation, s):
+    full = clear(s, "vcg", duality=False, formulation=formulation)
     if full is None:
         return
-    settled = clear_market(s, "vcg")
+    settled = clear_market(s, "vcg", options={"formulation": formulation})
     if settled.timings["settled_by_duality"]:
         event("settled by duality")
     assert settled.welfare == full.welfare
@@ -209,12 +215,13 @@ def test_clearing_is_reproducible(s):
         assert json.dumps(a.to_json_dict()) == json.dumps(b.to_json_dict())
 
 
+@BOTH_FORMULATIONS
 @given(markets())
-def test_vcg_pays_the_clarke_pivot_of_an_independent_optimum(s):
+def test_vcg_pays_the_clarke_pivot_of_an_independent_optimum(formulation, s):
     """Every participant's net transfer before the fund is its contribution W* - W*_-i
     (both from the oracle, which shares no code with the market) less its value plus
     its asks; a participant the fund tops up gets at least that."""
-    r = clear(s, "vcg")
+    r = clear(s, "vcg", formulation=formulation)
     if r is None:
         return
     describe(s, r)
