@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ import time
 from topologies.loader import load_scenario
 
 from .core import ControllerCore, Settings
+from .errors import ControllerError
 from .planner import make_planner
 from .status import serve_status
 
@@ -45,6 +47,22 @@ def serve_core(core: ControllerCore, ofp_port: int, host: str = "127.0.0.1", loc
         manager.close()
 
 
+def ensure_free(host: str, ports: dict[str, int]) -> None:
+    """Raise :class:`ControllerError` when one of ``ports`` (option -> port; 0: any) cannot
+    be listened on, as os-ken's listener and the HTTP servers bind (``SO_REUSEADDR``)."""
+    for flag, port in ports.items():
+        if not port:
+            continue
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+                probe.listen()
+            except OSError as exc:
+                raise ControllerError(f"cannot listen on {host}:{port} ({flag}): {exc.strerror or exc}; "
+                                      f"another controller may be running there, or choose another {flag}") from None
+
+
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
                    host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
                    mechanism: str | None = None, epoch_s: float | None = None, stats_s: float = 5.0,
@@ -55,6 +73,9 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("openisp.controller")
+    # os-ken's listener dies quietly in its thread when its port is taken, leaving a
+    # controller no switch can reach: refuse to start instead.
+    ensure_free(host, {"--ofp-port": ofp_port, "--status-port": status_port, "--api-port": api_port or 0})
     scenario = load_scenario(scenario_path)
     # Clearings run in a worker process of their own, so OpenFlow never waits for the market.
     settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s, stats_s=stats_s,

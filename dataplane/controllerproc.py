@@ -21,11 +21,61 @@ from typing import Callable
 from .errors import DataplaneError
 
 
+_handed_out: set[int] = set()  # ports free_port gave this process: never given twice
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and that this process
+    was not given before (a controller's OpenFlow and status ports, then Prometheus's, are
+    picked before any of them listens: the kernel could hand the same free port out twice)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
+def switches_view(ofp_port: int) -> str:
+    """What Open vSwitch says of its connections to a controller on ``ofp_port``
+    (``ovs-vsctl list controller``), in one line; empty when it cannot say."""
+    try:
+        out = subprocess.run(["ovs-vsctl", "--timeout=5", "--format=json", "--columns=target,is_connected,status",
+                              "list", "controller"], capture_output=True, text=True, timeout=10, check=True).stdout
+        rows = json.loads(out)["data"]
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError):
+        return ""
+    return summarize_connections(rows, f"tcp:127.0.0.1:{ofp_port}")
+
+
+def summarize_connections(rows: list, target: str) -> str:
+    """``ovs-vsctl --format=json list controller`` rows (target, is_connected, status) of
+    ``target`` in one line: how many bridges point at it, how many are connected, and
+    each state and last error seen with how many bridges.
+
+    >>> rows = [["tcp:127.0.0.1:7", False, ["map", [["last_error", "Connection refused"], ["state", "BACKOFF"]]]],
+    ...         ["tcp:127.0.0.1:7", True, ["map", [["state", "ACTIVE"]]]],
+    ...         ["tcp:127.0.0.1:8", False, ["map", []]]]
+    >>> summarize_connections(rows, "tcp:127.0.0.1:7")
+    '2 bridges point at tcp:127.0.0.1:7, 1 connected; state ACTIVE (1), BACKOFF (1); last error Connection refused (1)'
+    >>> summarize_connections(rows, "tcp:127.0.0.1:9")
+    'no bridge points at tcp:127.0.0.1:9'
+    """
+    mine = [(connected, dict(status[1]) if isinstance(status, list) and status[:1] == ["map"] else {})
+            for tgt, connected, status in rows if tgt == target]
+    if not mine:
+        return f"no bridge points at {target}"
+    n = len(mine)
+    said = f"{n} {'bridge points' if n == 1 else 'bridges point'} at {target}, {sum(c is True for c, _ in mine)} connected"
+    for key, label in (("state", "state"), ("last_error", "last error")):
+        seen: dict[str, int] = {}
+        for _, status in mine:
+            if key in status:
+                seen[status[key]] = seen.get(status[key], 0) + 1
+        if seen:
+            said += f"; {label} " + ", ".join(f"{value} ({count})" for value, count in sorted(seen.items()))
+    return said
 
 
 class ControllerProcess:
@@ -79,7 +129,9 @@ class ControllerProcess:
         deadline, last = clock() + timeout_s, None
         while clock() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise DataplaneError(f"the controller exited with {self.proc.returncode}; see {self.log_path}")
+                said = self.last_words()
+                raise DataplaneError(f"the controller exited with {self.proc.returncode}"
+                                     + (f" ({said})" if said else "") + f"; see {self.log_path}")
             status = self.status()
             if status:
                 line = f"switches connected {status['connected']}/{status['expected']}, holding rules {status['acknowledged']}/{status['expected']}"
@@ -91,7 +143,17 @@ class ControllerProcess:
                 if status["ready"]:
                     return status
             time.sleep(0.2)
-        raise DataplaneError(f"switches not ready after {timeout_s:.0f} s ({last or 'controller not answering'}); see {self.log_path}")
+        seen = switches_view(self.ofp_port)
+        raise DataplaneError(f"switches not ready after {timeout_s:.0f} s ({last or 'controller not answering'})"
+                             + (f"; Open vSwitch says: {seen}" if seen else "") + f"; see {self.log_path}")
+
+    def last_words(self) -> str:
+        """The last line the controller wrote to its log (its error, when it stopped on one)."""
+        try:
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1].strip() if lines else ""
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM the process group, then SIGKILL if it lingers."""

@@ -3,6 +3,7 @@ the duality shortcut agrees with a re-solve where it applies, and steps aside wh
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 
 from controller.market.allocation import tier_cost
@@ -103,3 +104,85 @@ def test_freed_cost_is_the_asks_of_the_tiers_freed_when_each_is_priced_at_its_as
     arc = tiered((10_000, "1"))
     assert freed_cost(arc, 5, 1, 1 + 1.5e-9) is None
     assert math.isclose(freed_cost(arc, 5, 1, 1 + 0.5e-9), 1.0)
+
+
+def test_the_optimum_carries_the_market_its_formulation_its_columns_and_its_basis():
+    from controller.market.wdp import WelfareLP
+
+    market, lp, _ = solved(generated(5))
+    optimum = optimum_of(lp)
+    assert optimum.market is market
+    assert (optimum.formulation, optimum.paths, optimum.basis) == ("paths", tuple(lp.paths), lp.basis_statuses())
+    assert optimum.paths and optimum.basis is not None
+    engine = Engine(optimum)
+    assert engine.lp.basis_statuses() == optimum.basis  # every re-solve starts from it
+    arcs = WelfareLP(market)
+    arcs.solve()
+    for lp_solved in (arcs, lp):
+        if lp_solved is lp:  # a path LP that fell back on the arc formulation hands on that one's optimum
+            lp._arc_lp, lp.fell_back = arcs, True
+        optimum = optimum_of(lp_solved)
+        assert optimum.market is market
+        assert (optimum.formulation, optimum.paths, optimum.basis) == ("arcs", (), arcs.basis_statuses())
+        engine = Engine(optimum)
+        assert isinstance(engine.lp, WelfareLP) and engine.lp.basis_statuses() == arcs.basis_statuses()
+    cold = Engine(replace(optimum, basis=None))
+    assert cold.lp.optimal_basis is None  # nothing to start from: a cold start
+
+
+def test_floors_relaxed_for_a_seller_who_buys_keep_its_demands_in_a_reverse_auction():
+    # d2's floor needs l1, which p1 sells; p1 also buys d3 over p2's l2.
+    s = build(["a", "b", "c"], [("l1", "a", "b", 1_000, "p1", "0.5"), ("l2", "b", "c", 1_000, "p2", "0.1")],
+              [("d2", "ha", "hb", 1_000, "1.0", 900), ("d3", "hb", "hc", 800, "0.9", 0, "p1")])
+    market, lp, solution = solved(s)
+    engine = Engine(optimum_of(lp))
+    offers = engine.welfare_without(["p1"], offers_only=True)["p1"]
+    assert offers[1] is True and math.isclose(offers[0], 0.8 * 0.8)  # d3 still served, over l2
+    everything = engine.welfare_without(["p1"])["p1"]
+    assert everything[1] is True and abs(everything[0]) < 1e-12  # no d3, no l1: nothing trades
+
+
+def test_expected_work_is_the_flow_each_participant_carries_or_is_served():
+    from controller.market.counterfactual import expected_work
+
+    s = build(["a", "b", "c"], [("l1", "a", "b", 10_000, "p1", "0.1"), ("l2", "b", "c", 10_000, "p1", "0.1")],
+              [("d1", "ha", "hc", 1_000, "1.0"), ("d2", "ha", "hb", 500, "1.0")])
+    market, lp, solution = solved(s)
+    work = expected_work(market, solution)
+    assert work == {"p1": 2_500.0, "cha": 1_500.0}  # a provider: both its arcs; a customer: both its demands
+
+
+def test_duality_settles_the_only_buyer_of_a_floored_host_and_two_buyers_of_one_host():
+    from controller.market.counterfactual import with_lp_duality
+
+    # A universal floor the customer alone sends under: its row binds for no one else.
+    s = build(["a", "b"], [("l1", "a", "b", 10_000, "p1", "0.2")], [("d1", "ha", "hb", 2_000, "1.5")], floor_kbps=500)
+    market, lp, solution = solved(s)
+    assert dict(market.host_floors) == {"ha": 500}
+    duality = DualitySettlement(market, solution)
+    assert duality.welfare_without("cha") is not None and abs(duality.welfare_without("cha")) < 1e-12
+    assert duality.welfare_without("lm") == solution.welfare  # neither sells nor buys: the optimum stays
+    # Two customers sending from one host, no floor: each settled apart.
+    s = build(["a", "b"], [("l1", "a", "b", 10_000, "p1", "0.2")],
+              [("d1", "ha", "hb", 2_000, "1.5"), ("d2", "ha", "hb", 1_000, "1.0", 0, "other")])
+    market, lp, solution = solved(s)
+    duality = DualitySettlement(market, solution)
+    resolved = in_process(optimum_of(lp))(["cha", "other"])
+    for name in ("cha", "other"):
+        assert duality.welfare_without(name) is not None
+        assert math.isclose(duality.welfare_without(name), resolved[name][0], abs_tol=1e-9)
+    # Asked for both and a seller, the wrapper re-solves the seller alone, and says so.
+    calls, counts = [], {}
+
+    def optimiser(names):
+        calls.append(list(names))
+        return {n: (-1.0, False) for n in names}
+
+    wrapped = with_lp_duality(market, solution, optimiser, counts)
+    out = wrapped(["cha", "other", "p1"])
+    assert out == {"cha": (duality.welfare_without("cha"), False), "other": (duality.welfare_without("other"), False),
+                   "p1": (-1.0, False)}
+    assert calls == [["p1"]] and counts == {"settled_by_duality": 2, "re_solves": 1}
+    assert wrapped(["cha"]) == {"cha": (duality.welfare_without("cha"), False)}
+    assert calls == [["p1"]], "the optimiser is not asked when duality settles everyone"
+    assert counts == {"settled_by_duality": 1, "re_solves": 0}

@@ -50,3 +50,5 @@ def test_totals_and_lookups():
     assert (r.collected, r.paid_out) == (D("1.25"), D("3.5"))
     assert r.demand("d1").allocated_kbps == 5000 and r.participant("p1").role == "backbone"
     assert money(0.1 + 0.2) == D("0.300000") and money(D("1.0000005")) == D("1.000000") and money(2) == D("2.000000")
+    # A float is rounded as written, half to even, not as its binary value (2.50000000000000002e-06).
+    assert money(2.5e-06) == D("0.000002") and money(4.5e-06) == D("0.000004")

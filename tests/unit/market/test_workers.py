@@ -35,17 +35,11 @@ def test_one_worker_or_two_give_byte_identical_json(monkeypatch):
 
 
 def test_the_pool_returns_the_floats_this_process_computes():
-    from controller.market.counterfactual import in_process, optimum_of
-    from controller.market.network import market_from_scenario
-    from controller.market.pathlp import PathLP
+    from controller.market.counterfactual import in_process
     from controller.market.workers import WorkerPool
 
-    market = market_from_scenario(generated(9))  # here cutting the groups otherwise changes a float
-    lp = PathLP(market)
-    solution = lp.solve()
-    names = sorted({d.buyer for d in market.demands if solution.x_kbps[d.id] > 0}
-                   | {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > 0})
-    optimum = optimum_of(lp)
+    # A generated world: here cutting the groups otherwise changes a float.
+    optimum, names = optimum_and_traders(generated(9))
     pool = WorkerPool(1)
     try:
         shared = promptly(pool.optimiser(optimum), names, seconds=30)  # a lost chunk would hang it
@@ -54,19 +48,25 @@ def test_the_pool_returns_the_floats_this_process_computes():
     assert shared == in_process(optimum)(names)  # to the last bit, whoever took which group
 
 
-def small_optimum(path="topologies/default.yaml"):
-    """A library scenario's optimum and the participants who trade in it."""
+def optimum_and_traders(scenario):
+    """A scenario's optimum and the participants who trade in it."""
     from controller.market.counterfactual import optimum_of
     from controller.market.network import market_from_scenario
     from controller.market.pathlp import PathLP
-    from topologies.loader import load_scenario
 
-    market = market_from_scenario(load_scenario(path))
+    market = market_from_scenario(scenario)
     lp = PathLP(market)
     solution = lp.solve()
     names = sorted({d.buyer for d in market.demands if solution.x_kbps[d.id] > 0}
                    | {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > 0})
     return optimum_of(lp), names
+
+
+def small_optimum(path="topologies/default.yaml"):
+    """A library scenario's optimum and the participants who trade in it."""
+    from topologies.loader import load_scenario
+
+    return optimum_and_traders(load_scenario(path))
 
 
 def test_one_pool_clears_one_market_after_another_and_fails_loudly():
@@ -152,3 +152,37 @@ def test_chunks_of_one_over_two_workers_and_this_process_all_come_back(tmp_path)
             assert shared == in_process(optimum)(names)
     finally:
         pool.close()
+
+
+def test_a_pool_is_started_only_for_vcg_on_a_large_market_with_workers_to_spare(monkeypatch):
+    # A pool costs a second of start-up: below PARALLEL_ABOVE_DEMANDS, for the rules
+    # that re-solve nothing, or with one worker, the clearing stays in this process.
+    from controller.market.counterfactual import in_process
+
+    started, used, closed = [], [], []
+
+    class Pool:  # re-solves in this process, saying what was asked of it
+        def __init__(self, processes):
+            started.append(processes)
+
+        def optimiser(self, optimum, work):
+            used.append(sorted(work))
+            return in_process(optimum)
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(clearing, "WorkerPool", Pool)
+    scenario = generated(3)
+    assert 0 < len(scenario.demands) < clearing.PARALLEL_ABOVE_DEMANDS
+    alone = clear_market(scenario, "vcg", options={"workers": 2})  # too small for a pool
+    monkeypatch.setattr(clearing, "PARALLEL_ABOVE_DEMANDS", len(scenario.demands))
+    for mechanism in ("lmp", "pay-as-bid"):
+        clear_market(scenario, mechanism, options={"workers": 2})  # nothing to re-solve
+    clear_market(scenario, "vcg", options={"workers": 1})  # nobody to share with
+    assert started == used == closed == []
+    for workers in (2, 3):  # from as many demands as PARALLEL_ABOVE_DEMANDS
+        shared = clear_market(scenario, "vcg", options={"workers": workers})
+        assert shared.to_json_dict() == alone.to_json_dict()
+    assert started == [1, 2]  # this process takes groups too
+    assert len(used) == 2 and used[0] and closed == [True, True]  # used, with the work guessed, and closed
