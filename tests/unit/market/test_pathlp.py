@@ -40,17 +40,3 @@ def test_the_two_phase_fallback_says_none_when_no_path_within_the_bound_meets_th
     found, lp = two_phase(slow_and_fast(bound=4, floor=500))
     assert found is None
     assert list(lp.h.getLp().col_cost_) == pytest.approx(lp.col_cost)
-
-
-def test_without_a_participant_means_without_its_offers_and_its_demands_unless_told_offers_only():
-    # As the arc formulation's (test_wdp.py), through column generation's own bounds.
-    from .test_wdp import seller_who_buys
-
-    lp = PathLP(market_from_scenario(seller_who_buys()))
-    assert lp.solve().welfare == pytest.approx(1.5)
-    without = lp.solve(without="p1")
-    assert without.welfare == pytest.approx(0.7) and without.x_kbps["d2"] == 0
-    assert lp.counterfactual_welfare("p1") == pytest.approx(0.7)
-    assert lp.solve(without="p1", offers_only=True).welfare == pytest.approx(1.34)
-    assert lp.counterfactual_welfare("p1", offers_only=True) == pytest.approx(1.34)
-    assert lp.solve().welfare == pytest.approx(1.5)  # the bounds are back

@@ -1,7 +1,8 @@
 """The arc formulation (``wdp.WelfareLP``) on its own: what it solves without a
-participant, its warm starts, its tie-break and its silence.  Its optimum and its
-VCG payments are checked against the path formulation and an independent LP in
-``test_properties.py`` (both formulations)."""
+participant, its warm starts, its tie-break and its silence; what is solved without a
+participant and the tie-break are checked under column generation too.  Its optimum
+and its VCG payments are checked against the path formulation and an independent LP
+in ``test_properties.py`` (both formulations)."""
 from __future__ import annotations
 
 import subprocess
@@ -26,16 +27,18 @@ def seller_who_buys():
     return build(["a", "b", "c"], links, [("d1", "ha", "hc", 1_500, "1.0"), ("d2", "hb", "hc", 800, "0.9", 0, "p1")])
 
 
-def test_without_a_participant_means_without_its_offers_and_its_demands_unless_told_offers_only():
-    lp = WelfareLP(market_from_scenario(seller_who_buys()))
+@pytest.mark.parametrize("formulation", [WelfareLP, PathLP])
+def test_without_a_participant_means_without_its_offers_and_its_demands_unless_told_offers_only(formulation):
+    lp = formulation(market_from_scenario(seller_who_buys()))
     assert lp.solve().welfare == pytest.approx(1.5)  # d2 800 x 0.8, d1 1000 on l3 x 0.7 and 200 on l1+l2 x 0.8
     # Without p1 altogether: no l1 and no d2, so d1 takes l3 alone (1000 x 0.7).
-    assert lp.solve(without="p1").welfare == pytest.approx(0.7)
+    without = lp.solve(without="p1")
+    assert without.welfare == pytest.approx(0.7) and without.x_kbps["d2"] == 0
     assert lp.counterfactual_welfare("p1") == pytest.approx(0.7)
-    assert lp.solve(without="p1").x_kbps["d2"] == 0
     # Without its offers only: d2 still buys l2 (800 x 0.8), and d1 takes l3 alone (1000 x 0.7).
     assert lp.solve(without="p1", offers_only=True).welfare == pytest.approx(1.34)
     assert lp.counterfactual_welfare("p1", offers_only=True) == pytest.approx(1.34)
+    assert lp.solve().welfare == pytest.approx(1.5)  # the bounds are back
 
 
 def test_without_a_participant_its_floors_go_and_relaxing_is_asked_for():
