@@ -51,3 +51,9 @@ def help_says(main, capsys, *texts: str) -> None:
     out = " ".join(capsys.readouterr().out.split())
     for text in texts:
         assert re.search(rf"(?<!\w){re.escape(text)}(?!\w)", out), text
+
+
+def winners(market, solution) -> list[str]:
+    """The participants who trade in ``solution``: buyers served and sellers carrying."""
+    return sorted({d.buyer for d in market.demands if solution.x_kbps[d.id] > 0}
+                  | {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > 0})

@@ -11,7 +11,7 @@ from controller.market.counterfactual import GROUP, DualitySettlement, Engine, f
 from controller.market.network import Arc, Tier, market_from_scenario
 from controller.market.pathlp import PathLP
 
-from .helpers import build
+from .helpers import build, winners
 from .test_workers import generated
 
 
@@ -19,11 +19,6 @@ def solved(s):
     market = market_from_scenario(s)
     lp = PathLP(market)
     return market, lp, lp.solve()
-
-
-def winners(market, solution):
-    return sorted({d.buyer for d in market.demands if solution.x_kbps[d.id] > 0}
-                  | {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > 0})
 
 
 def test_groups_are_cut_from_the_order_alone():

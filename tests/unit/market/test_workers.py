@@ -12,6 +12,7 @@ from topologies.generate import generate_world
 from topologies.loader import build_scenario
 
 from ..controller.tiny import promptly
+from .helpers import winners
 
 
 def generated(seed: int):
@@ -56,10 +57,8 @@ def optimum_and_traders(scenario):
 
     market = market_from_scenario(scenario)
     lp = PathLP(market)
-    solution = lp.solve()
-    names = sorted({d.buyer for d in market.demands if solution.x_kbps[d.id] > 0}
-                   | {a.seller for a in market.arcs if solution.arc_load_kbps[a.index] > 0})
-    return optimum_of(lp), names
+    traders = winners(market, lp.solve())
+    return optimum_of(lp), traders
 
 
 def small_optimum(path="topologies/default.yaml"):
