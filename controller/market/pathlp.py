@@ -56,6 +56,7 @@ from .wdp import EPSILON, INF, LpSolution, WelfareLP, _quiet_highs, basis_from_s
 REDUCED_COST_TOLERANCE = 1e-7  # per Mbps: HiGHS's own dual feasibility tolerance
 MAX_ROUNDS = 500
 LOWER = highspy.HighsBasisStatus.kLower
+DUAL, PRIMAL = 1, 4  # HiGHS's simplex_strategy: dual (its default), primal
 
 
 class PathLP:
@@ -122,6 +123,7 @@ class PathLP:
             market.demand_class, market.arc_classes) if market.constrained else None
         self.optimal_basis = None
         self._basis_cache: tuple | None = None  # (the optimal basis, its column and row statuses as lists)
+        self._point: tuple | None = None  # (the optimal basis, its row duals, its column values)
         self._arc_lp: WelfareLP | None = None
         self.fell_back = False  # did the last solve need the arc formulation?
 
@@ -194,12 +196,15 @@ class PathLP:
 
     def _solve(self, without, relax_floors, full: bool, offers_only: bool = False):
         cols, rows, banned, gone = self._counterfactual_bounds(without, relax_floors, offers_only)
+        counterfactual = not full and self.optimal_basis is not None
+        if counterfactual and banned.any():
+            self._add_detours(banned, gone)
         with changed_bounds(self, cols, rows):
             if self.optimal_basis is not None:
                 self.h.setBasis(self._extended_basis())
             else:
                 self.h.clearSolver()  # a cold start, whatever was solved before
-            found = self._generate_columns(banned, gone)
+            found = self._generate_columns(banned, gone, primal_after_first=counterfactual)
             if found is None and self.market.constrained:  # restricted paths: no arc formulation
                 found = self._two_phase(banned, gone)
                 if found is None:
@@ -308,11 +313,64 @@ class PathLP:
                 rows[row] = (0.0, INF)
         return cols, rows, banned, gone
 
+    def _optimum_point(self) -> tuple[np.ndarray, np.ndarray]:
+        """The optimum's row duals and column values, from its basis (HiGHS
+        re-reads it in no iteration), once per optimum; call with the bounds
+        of the market itself."""
+        if self._point is None or self._point[0] is not self.optimal_basis:
+            self.h.setBasis(self._extended_basis())
+            self.h.run()
+            solution = self.h.getSolution()
+            self._point = (self.optimal_basis, np.array(solution.row_dual), np.array(solution.col_value))
+        return self._point[1], self._point[2]
+
+    def _add_detours(self, banned: np.ndarray, gone: set[str]) -> int:
+        """Before a counterfactual that takes arcs out (a provider's): for each
+        demand the optimum routes over them, its cheapest path around them at the
+        optimum's prices, as a column.  These are the paths the re-solve would
+        price in after its first round; given first, they save it a round or
+        two and the pivots that go with them.  Restricted demands are left to
+        their own pricing.  Returns the number of columns added."""
+        duals, values = self._optimum_point()
+        hops = np.asarray(self._hop_arcs, dtype=np.int64)
+        on_banned = np.asarray(self._hop_cols, dtype=np.int64)[banned[hops]] if len(hops) else hops
+        carried = values[self.first_path_col:]
+        routed = {self.paths[j][0] for j in np.unique(on_banned).tolist() if j < len(carried) and carried[j] > 0}
+        index = [i for i, d in enumerate(self.network_demands) if d.id in routed and d.id not in gone
+                 and not (self.restricted is not None and self.restricted.restricted[i])]
+        if not index:
+            return 0
+        n = len(self.switches)
+        weight = np.maximum(self.arc_cost - duals[:len(self.market.arcs)], 1e-15)
+        graph, arc_of = cheapest_graph(weight, np.flatnonzero(~banned), self.tail, self.head, n)
+        sources = np.unique(self.d_src[index])
+        dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+        row = {int(s): k for k, s in enumerate(sources)}
+        added = 0
+        for i in index:
+            src, dst = int(self.d_src[i]), int(self.d_dst[i])
+            if np.isfinite(dist[row[src], dst]):
+                path = walk(pred[row[src]], src, dst, arc_of)
+                if (self.network_demands[i].id, path) not in self.known:
+                    self._add_path(self.network_demands[i], path)
+                    added += 1
+        return added
+
     def _generate_columns(self, banned: np.ndarray, gone: set[str], pure: bool = False,
-                          phase1: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+                          phase1: bool = False, primal_after_first: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
         """Solve the master and add improving paths until none improves.  ``pure``:
         without the tie-break; ``phase1``: the columns are worth nothing and only
-        the artificials cost (see :meth:`_two_phase`)."""
+        the artificials cost (see :meth:`_two_phase`); ``primal_after_first``:
+        the rounds after the first run the primal simplex (new columns leave the
+        basis primal feasible; the dual simplex would first undo its cost
+        perturbation, about 20% slower over VCG's re-solves)."""
+        try:
+            return self._rounds(banned, gone, pure, phase1, primal_after_first)
+        finally:
+            if primal_after_first:
+                self.h.setOptionValue("simplex_strategy", DUAL)
+
+    def _rounds(self, banned, gone, pure, phase1, primal_after_first):
         n = len(self.switches)
         wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
         sources = np.unique(self.d_src[wanted])
@@ -320,7 +378,9 @@ class PathLP:
         row_of_source[sources] = np.arange(len(sources))
         open_arcs = np.flatnonzero(~banned)
         value = np.zeros(len(self.d_value)) if phase1 else self.d_value
-        for _ in range(MAX_ROUNDS):
+        for round_ in range(MAX_ROUNDS):
+            if primal_after_first and round_ == 1:
+                self.h.setOptionValue("simplex_strategy", PRIMAL)
             self.h.run()
             if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None
