@@ -62,6 +62,8 @@ DUAL, PRIMAL = 1, 4  # HiGHS's simplex_strategy: dual (its default), primal
 class PathLP:
     """The market's LP by column generation; ``solve`` as :class:`WelfareLP`'s."""
 
+    _point: tuple | None = None  # (the optimal basis, its row duals, its column values): see _optimum_point
+
     def __init__(self, market: Market):
         self.market = market
         arcs, demands = market.arcs, market.demands
@@ -123,7 +125,6 @@ class PathLP:
             market.demand_class, market.arc_classes) if market.constrained else None
         self.optimal_basis = None
         self._basis_cache: tuple | None = None  # (the optimal basis, its column and row statuses as lists)
-        self._point: tuple | None = None  # (the optimal basis, its row duals, its column values)
         self._arc_lp: WelfareLP | None = None
         self.fell_back = False  # did the last solve need the arc formulation?
 
@@ -266,6 +267,7 @@ class PathLP:
     def set_basis_statuses(self, statuses) -> None:
         """Start every solve from this basis (:meth:`basis_statuses` of an LP with the same columns)."""
         self.optimal_basis = basis_from_statuses(statuses)
+        self._optimum_point()  # read now, with the optimum's columns alone: the same in every process
 
     def _extended_basis(self) -> highspy.HighsBasis:
         """The optimal basis, the columns added since nonbasic at zero."""
@@ -316,7 +318,8 @@ class PathLP:
     def _optimum_point(self) -> tuple[np.ndarray, np.ndarray]:
         """The optimum's row duals and column values, from its basis (HiGHS
         re-reads it in no iteration), once per optimum; call with the bounds
-        of the market itself."""
+        of the market itself.  An :class:`.counterfactual.Engine` reads it as it
+        starts (:meth:`set_basis_statuses`), before any group adds columns."""
         if self._point is None or self._point[0] is not self.optimal_basis:
             self.h.setBasis(self._extended_basis())
             self.h.run()
@@ -356,8 +359,8 @@ class PathLP:
                     added += 1
         return added
 
-    def _generate_columns(self, banned: np.ndarray, gone: set[str], pure: bool = False,
-                          phase1: bool = False, primal_after_first: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    def _generate_columns(self, banned: np.ndarray, gone: set[str], pure: bool = False, phase1: bool = False,
+                          primal_after_first: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
         """Solve the master and add improving paths until none improves.  ``pure``:
         without the tie-break; ``phase1``: the columns are worth nothing and only
         the artificials cost (see :meth:`_two_phase`); ``primal_after_first``:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from controller.market.counterfactual import Engine, optimum_of
 from controller.market.network import market_from_scenario
 from controller.market.pathlp import PathLP
 
@@ -77,7 +78,8 @@ def test_a_providers_counterfactual_first_gets_the_detour_of_each_demand_it_carr
     fresh.solve()
     assert fresh._add_detours(banned, {"d1"}) == 0  # its buyer left with it
     assert fresh._add_detours(arcs_of(market, "p2"), set()) == 0  # d2 has no way around p2
-    assert fresh._add_detours(np.zeros(len(market.arcs), dtype=bool), set()) == 0  # nothing banned, nothing routed over it
+    nothing = np.zeros(len(market.arcs), dtype=bool)
+    assert fresh._add_detours(nothing, set()) == 0  # nothing banned, nothing routed over it
     # The welfare without p1: d1 around it (2 Mbps x (1.5 - 0.4)) and d2 as before (1 Mbps x (1.0 - 0.2)).
     assert fresh.counterfactual_welfare("p1") == pytest.approx(3.0)
     assert fresh.counterfactual_welfare("p2") == pytest.approx(2.8)  # d1 alone, at 1.5 - 0.1
@@ -136,9 +138,20 @@ def test_the_optimum_point_is_read_once_per_optimum():
     assert lp._welfare(values) == solution.welfare
     again = lp._optimum_point()
     assert len(runs) == 1 and again[0] is duals
-    lp.set_basis_statuses(lp.basis_statuses())  # another optimum: read again
+    lp.set_basis_statuses(lp.basis_statuses())  # another optimum: read again, at once
+    assert len(runs) == 2
     lp._optimum_point()
     assert len(runs) == 2
+
+
+def test_an_engine_reads_the_optimum_point_before_any_group_adds_columns():
+    market = market_from_scenario(triangle())
+    lp = PathLP(market)
+    lp.solve()
+    engine = Engine(optimum_of(lp))
+    basis, duals, values = engine.lp._point
+    assert basis is engine.lp.optimal_basis and len(values) == engine.lp.n_cols == lp.n_cols
+    assert list(duals) == list(lp._optimum_point()[0])  # what the solved LP reads itself
 
 
 def test_re_solves_run_the_dual_simplex_first_then_the_primal_and_put_the_dual_back():
