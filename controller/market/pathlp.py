@@ -335,8 +335,7 @@ class PathLP:
         two and the pivots that go with them.  Restricted demands are left to
         their own pricing.  Returns the number of columns added."""
         duals, values = self._optimum_point()
-        hops = np.asarray(self._hop_arcs, dtype=np.int64)
-        on_banned = np.asarray(self._hop_cols, dtype=np.int64)[banned[hops]] if len(hops) else hops
+        on_banned = np.asarray(self._hop_cols)[banned[self._hop_arcs]]  # paths (by index) over them
         carried = values[self.first_path_col:]
         routed = {self.paths[j][0] for j in np.unique(on_banned).tolist() if j < len(carried) and carried[j] > 0}
         index = [i for i, d in enumerate(self.network_demands) if d.id in routed and d.id not in gone
@@ -368,59 +367,56 @@ class PathLP:
         basis primal feasible; the dual simplex would first undo its cost
         perturbation, about 20% slower over VCG's re-solves)."""
         try:
-            return self._rounds(banned, gone, pure, phase1, primal_after_first)
+            n = len(self.switches)
+            wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
+            sources = np.unique(self.d_src[wanted])
+            row_of_source = np.full(n, -1, dtype=np.int64)
+            row_of_source[sources] = np.arange(len(sources))
+            open_arcs = np.flatnonzero(~banned)
+            value = np.zeros(len(self.d_value)) if phase1 else self.d_value
+            for round_ in range(MAX_ROUNDS):
+                if primal_after_first and round_ == 1:
+                    self.h.setOptionValue("simplex_strategy", PRIMAL)
+                self.h.run()
+                if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    return None
+                duals = np.asarray(self.h.getSolution().row_dual)
+                weight = (0.0 if pure or phase1 else self.arc_cost) - duals[:len(self.market.arcs)]
+                weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
+                # Parallel arcs: pricing needs only the cheapest of each (tail, head).
+                graph, arc_of = cheapest_graph(weight, open_arcs, self.tail, self.head, n)
+                src_rows = row_of_source[self.d_src]
+                if len(sources):
+                    dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+                    shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
+                else:  # nobody left to route
+                    shortest = np.full(len(self.network_demands), np.inf)
+                reduced = -value + shortest - duals[self.d_row]
+                for rows in (self.d_floor_row, self.d_up_row, self.d_down_row):
+                    reduced -= np.where(rows >= 0, duals[np.maximum(rows, 0)], 0.0)
+                restricted = self.restricted.round(weight, banned) if self.restricted is not None else None
+                added = 0
+                for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE).tolist():
+                    path = walk(pred[src_rows[i]], int(self.d_src[i]), int(self.d_dst[i]), arc_of)
+                    if restricted is not None and self.restricted.restricted[i]:
+                        # what the path may cost and still improve welfare
+                        budget = float(shortest[i] - reduced[i]) - REDUCED_COST_TOLERANCE
+                        path = restricted.path(i, path, budget)
+                        if path is None:
+                            continue
+                    d = self.network_demands[i]
+                    if (d.id, path) not in self.known:
+                        self._add_path(d, path, pure, phase1)
+                        added += 1
+                if not added:
+                    values = np.asarray(self.h.getSolution().col_value)
+                    if not phase1 and any(values[c] > 1e-9 for c in self.artificials):
+                        return None  # floors unmet by the paths found: maybe infeasible
+                    return values, duals
+            raise MarketError(f"column generation did not converge in {MAX_ROUNDS} rounds")
         finally:
             if primal_after_first:
                 self.h.setOptionValue("simplex_strategy", DUAL)
-
-    def _rounds(self, banned, gone, pure, phase1, primal_after_first):
-        n = len(self.switches)
-        wanted = np.array([d.id not in gone for d in self.network_demands], dtype=bool)
-        sources = np.unique(self.d_src[wanted])
-        row_of_source = np.full(n, -1, dtype=np.int64)
-        row_of_source[sources] = np.arange(len(sources))
-        open_arcs = np.flatnonzero(~banned)
-        value = np.zeros(len(self.d_value)) if phase1 else self.d_value
-        for round_ in range(MAX_ROUNDS):
-            if primal_after_first and round_ == 1:
-                self.h.setOptionValue("simplex_strategy", PRIMAL)
-            self.h.run()
-            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return None
-            duals = np.asarray(self.h.getSolution().row_dual)
-            weight = (0.0 if pure or phase1 else self.arc_cost) - duals[:len(self.market.arcs)]
-            weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
-            # Parallel arcs: pricing needs only the cheapest of each (tail, head).
-            graph, arc_of = cheapest_graph(weight, open_arcs, self.tail, self.head, n)
-            src_rows = row_of_source[self.d_src]
-            if len(sources):
-                dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
-                shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
-            else:  # nobody left to route
-                shortest = np.full(len(self.network_demands), np.inf)
-            reduced = -value + shortest - duals[self.d_row]
-            for rows in (self.d_floor_row, self.d_up_row, self.d_down_row):
-                reduced -= np.where(rows >= 0, duals[np.maximum(rows, 0)], 0.0)
-            restricted = self.restricted.round(weight, banned) if self.restricted is not None else None
-            added = 0
-            for i in np.flatnonzero(reduced < -REDUCED_COST_TOLERANCE).tolist():
-                path = walk(pred[src_rows[i]], int(self.d_src[i]), int(self.d_dst[i]), arc_of)
-                if restricted is not None and self.restricted.restricted[i]:
-                    # what the path may cost and still improve welfare
-                    budget = float(shortest[i] - reduced[i]) - REDUCED_COST_TOLERANCE
-                    path = restricted.path(i, path, budget)
-                    if path is None:
-                        continue
-                d = self.network_demands[i]
-                if (d.id, path) not in self.known:
-                    self._add_path(d, path, pure, phase1)
-                    added += 1
-            if not added:
-                values = np.asarray(self.h.getSolution().col_value)
-                if not phase1 and any(values[c] > 1e-9 for c in self.artificials):
-                    return None  # floors unmet by the paths found: maybe infeasible
-                return values, duals
-        raise MarketError(f"column generation did not converge in {MAX_ROUNDS} rounds")
 
     def _two_phase(self, banned: np.ndarray, gone: set[str]) -> tuple[np.ndarray, np.ndarray] | None:
         """The fallback of a restricted market (the arc formulation cannot restrict

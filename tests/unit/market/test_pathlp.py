@@ -15,19 +15,25 @@ from .test_latency import slow_and_fast
 from .test_workers import generated
 
 
-def two_phase(s):
+def two_phase(s, strategies=None):
     """``_two_phase`` from a cold start, as ``solve`` calls it when the floors still need an
-    artificial column; and the LP, to look at afterwards."""
+    artificial column; and the LP, to look at afterwards.  ``strategies`` receives the
+    simplex strategy of each run."""
     market = market_from_scenario(s)
     lp = PathLP(market)
     lp.h.clearSolver()
+    if strategies is not None:
+        run = lp.h.run
+        lp.h.run = lambda: strategies.append(lp.h.getOptionValue("simplex_strategy")[1]) or run()
     return lp._two_phase(np.zeros(len(market.arcs), dtype=bool), set()), lp
 
 
 def test_the_two_phase_fallback_finds_the_optimum_a_floor_allows_and_puts_the_artificials_back():
     # A 500 kbps floor within 19.5 ms: only the fast dear path, which the optimum takes anyway.
     s = slow_and_fast(bound=19.5, floor=500)
-    found, lp = two_phase(s)
+    strategies = []
+    found, lp = two_phase(s, strategies)
+    assert len(strategies) > 2 and set(strategies) == {1}  # both phases, dual throughout: not a counterfactual
     assert found is not None
     values, duals = found
     assert lp.artificials and all(values[c] == 0 for c in lp.artificials)
@@ -46,12 +52,13 @@ def test_the_two_phase_fallback_says_none_when_no_path_within_the_bound_meets_th
 
 
 def triangle(bound=None):
-    """a -l1 (p1, 0.1)- b, and around it a -l2- c -l3- b (p2, 0.2 each); d1 (a to b) takes l1,
-    d2 (c to b) takes l3 alone, d3 (a to b) is not worth carrying."""
+    """a -l1 (p1, 0.1)- b, and around it a -l2- c -l3- b (p2, 0.2 each); d1 and d5 (a to b,
+    0.5 Mbps each) take l1, d2 (c to b) takes l3 alone, d3 (a to b) is not worth carrying."""
     links = [("l1", "a", "b", 10_000, "p1", "0.1"), ("l2", "a", "c", 10_000, "p2", "0.2"),
              ("l3", "c", "b", 10_000, "p2", "0.2")]
-    demands = [("d1", "ha", "hb", 2_000, "1.5"), ("d2", "hc", "hb", 1_000, "1.0"),
-               ("d3", "ha", "hb", 1_000, "0.05")]  # worth less than l1's ask: a path over l1, never used
+    demands = [("d1", "ha", "hb", 500, "1.5"), ("d2", "hc", "hb", 1_000, "1.0"),
+               ("d3", "ha", "hb", 1_000, "0.05"),  # worth less than l1's ask: a path over l1, never used
+               ("d5", "ha", "hb", 500, "1.2", 0, "c5")]
     return build(["a", "b", "c"], links, demands, bounds={"d1": bound} if bound else None)
 
 
@@ -71,18 +78,19 @@ def test_a_providers_counterfactual_first_gets_the_detour_of_each_demand_it_carr
     lp.solve()
     before = list(lp.paths)
     banned = arcs_of(market, "p1")
-    assert lp._add_detours(banned, set()) == 1
-    assert [(d, links_of(market, arcs)) for d, arcs in lp.paths[len(before):]] == [("d1", ["l2", "l3"])]
+    assert lp._add_detours(banned, set()) == 2
+    assert [(d, links_of(market, arcs)) for d, arcs in lp.paths[len(before):]] == \
+        [("d1", ["l2", "l3"]), ("d5", ["l2", "l3"])]
     assert lp._add_detours(banned, set()) == 0  # known already
     fresh = PathLP(market)
     fresh.solve()
-    assert fresh._add_detours(banned, {"d1"}) == 0  # its buyer left with it
+    assert fresh._add_detours(banned, {"d1", "d5"}) == 0  # their buyers left with them
     assert fresh._add_detours(arcs_of(market, "p2"), set()) == 0  # d2 has no way around p2
     nothing = np.zeros(len(market.arcs), dtype=bool)
     assert fresh._add_detours(nothing, set()) == 0  # nothing banned, nothing routed over it
-    # The welfare without p1: d1 around it (2 Mbps x (1.5 - 0.4)) and d2 as before (1 Mbps x (1.0 - 0.2)).
-    assert fresh.counterfactual_welfare("p1") == pytest.approx(3.0)
-    assert fresh.counterfactual_welfare("p2") == pytest.approx(2.8)  # d1 alone, at 1.5 - 0.1
+    # Without p1: d1 and d5 around it (0.5 Mbps x (1.5 - 0.4) + 0.5 x (1.2 - 0.4)), d2 as before (1 x 0.8).
+    assert fresh.counterfactual_welfare("p1") == pytest.approx(1.75)
+    assert fresh.counterfactual_welfare("p2") == pytest.approx(1.25)  # d1 and d5 alone, at 1.4 and 1.1
 
 
 def test_a_detour_is_the_cheapest_at_the_optimums_prices_not_the_fastest():
@@ -109,20 +117,22 @@ def test_only_a_counterfactual_that_takes_arcs_out_looks_for_detours():
     lp._add_detours = lambda banned, gone: asked.append(links_of(market, np.flatnonzero(banned))) or 0
     lp.solve()
     lp.solve(without="p1")  # not a counterfactual's welfare: the allocation without p1, as it was
-    assert lp.counterfactual_welfare("cha") == pytest.approx(0.8) and asked == []  # d2 alone: no arc taken out
-    assert lp.counterfactual_welfare("p1") == pytest.approx(3.0)
+    assert lp.counterfactual_welfare("cha") == pytest.approx(1.35) and asked == []  # d2 and d5: no arc taken out
+    assert lp.counterfactual_welfare("p1") == pytest.approx(1.75)
     assert asked == [["l1", "l1"]]  # both directions of p1's link
     cold = PathLP(market)
     cold._add_detours = lp._add_detours
-    assert cold.counterfactual_welfare("p1") == pytest.approx(3.0) and len(asked) == 1  # no optimum to start from
+    assert cold.counterfactual_welfare("p1") == pytest.approx(1.75) and len(asked) == 1  # no optimum to start from
 
 
 def test_a_restricted_demand_gets_no_detour_its_bound_was_not_asked_about():
     market = market_from_scenario(triangle(bound=100))
     lp = PathLP(market)
     lp.solve()
-    assert lp.restricted is not None and lp._add_detours(arcs_of(market, "p1"), set()) == 0
-    assert lp.counterfactual_welfare("p1") == pytest.approx(3.0)  # its own pricing finds the way round
+    n = len(lp.paths)
+    assert lp.restricted is not None and lp._add_detours(arcs_of(market, "p1"), set()) == 1
+    assert [d for d, _ in lp.paths[n:]] == ["d5"]  # d1 is bounded: not d1
+    assert lp.counterfactual_welfare("p1") == pytest.approx(1.75)  # its own pricing finds d1 the way round
 
 
 def test_the_optimum_point_is_read_once_per_optimum():
