@@ -21,6 +21,8 @@ backbone, say) takes the next step of its shortest path instead, and
 :func:`stranded` names it.  A multihomed host's device belongs to the provider of
 its first attachment, as a phone today keeps to one network: its other
 attachments join two providers, so the hierarchy uses them only when stranded.
+A device first attached to a backbone switch is a provider of its own, with
+that backbone for its transit: no other provider climbs through it.
 
 >>> from topologies.loader import load_scenario
 >>> s = load_scenario("topologies/library/local-first.yaml")
@@ -63,10 +65,14 @@ class _Hierarchy:
         self.scenario = scenario
         self.graph = scenario.graph
         self.owner = {s.name: s.owner for s in scenario.switches}
-        for h in scenario.multihomed:  # a device is a customer of its first attachment's provider
-            self.owner[h.switch] = self.owner[scenario.link[h.attachments[0]].other_end(h.switch)]
         self.backbone = scenario.backbone_switches
         self.transit = transit_of(scenario)
+        for h in scenario.multihomed:  # a device is a customer of its first attachment's provider
+            first = scenario.link[h.attachments[0]].other_end(h.switch)
+            if first in self.backbone:  # a backbone's: a provider of its own, with that backbone for transit
+                self.owner[h.switch], self.transit[h.switch] = h.switch, self.owner[first]
+            else:
+                self.owner[h.switch] = self.owner[first]
         self.up = [link for link in scenario.links if link.id not in down]
         self.up_ids = {link.id for link in self.up}
         self._trees: dict[tuple[str, str | None], dict[str, tuple[str, str]]] = {}

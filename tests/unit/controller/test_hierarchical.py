@@ -4,8 +4,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import yaml
 
-from controller.hierarchical import hierarchical_path, hierarchical_paths, hierarchical_plan, stranded, transit_of
+from controller.hierarchical import (_Hierarchy, hierarchical_path, hierarchical_paths, hierarchical_plan, stranded,
+                                     transit_of)
 from controller.planner import build_plan
 from topologies.generate import generate_world, to_yaml
 from topologies.loader import build_scenario, load_scenario, load_scenario_text
@@ -151,3 +153,18 @@ def test_a_multihomed_host_keeps_to_its_first_provider_and_uses_the_other_only_w
                 if a != b:
                     path = hierarchical_path(w, a.name, b.name)
                     assert path and len(set(path)) == len(path) and not devices & set(path[1:-1]), (seed, path)
+
+
+def test_a_device_first_attached_to_a_backbone_keeps_to_it_and_is_crossed_by_nobody():
+    from ..market.test_multihomed import core_first
+
+    s = load_scenario_text(yaml.safe_dump(core_first()), "core-first.yaml")
+    assert hierarchical_path(s, "web", "phone") == ("dc", "core", "phone-d")
+    assert hierarchical_path(s, "phone", "web") == ("phone-d", "core", "dc")
+    assert stranded(s) == {}  # it had stranded every switch towards the phone, and the device towards web
+    for a in s.hosts:  # cell and home climb to core themselves, never through the device
+        towards, _ = _Hierarchy(s, frozenset()).towards(a.switch)
+        assert all(step[1] != "phone-d" or a.switch == "phone-d" for step in towards.values()), towards
+    cut = frozenset({"ph-core"})  # its first attachment fails: stranded, it falls back as any device does
+    assert stranded(s, cut)["web"] == ["phone-d"]
+    assert hierarchical_path(s, "phone", "web", cut) == ("phone-d", "home", "core", "dc")

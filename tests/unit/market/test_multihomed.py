@@ -111,3 +111,32 @@ def test_on_generated_worlds_no_path_crosses_a_device_and_each_multihomed_demand
             path = planned_path(s, d.src, d.dst, frozenset())
             assert not devices & set(path[1:-1]), (seed, d.id, path)
     assert moved > 0  # some demand left through a host's second attachment: the choice is real
+
+
+def core_first() -> dict:
+    """The library world with the phone first attached to the backbone switch ``core``
+    itself (``ph-core``, sold by transit at 0.30), then to cell and home as before."""
+    data = yaml.safe_load(open(LIBRARY))
+    data["participants"][0]["prefix"] = "198.18.53.0/24"  # transit numbers nothing else: it may
+    data["hosts"][0]["attach"].insert(0, {"switch": "core", "id": "ph-core", "capacity": "8Mbps", "latency_ms": 1})
+    data["offers"].insert(0, {"link": "ph-core", "ask_per_mbps": "0.30"})
+    return data
+
+
+def test_a_device_first_attached_to_a_backbone_switch_in_the_market_and_in_poc_mode():
+    """The market still takes the cheapest attachment, and moves with the asks and the
+    failures; in POC mode the phone reaches the core directly, a member of its own
+    (the hierarchy's part: ``test_hierarchical.py``)."""
+    data = core_first()
+    s = load_scenario_text(yaml.safe_dump(data), "core-first.yaml")
+    assert s.host["phone"].attachments == ("ph-core", "ph-cell", "ph-home")
+    assert attachments(s) == {"video": {"ph-cell": 4000}, "upload": {"ph-cell": 2000}}  # 0.15 beats 0.30
+    events = dict((e.at_s, e) for e in market_events(s))
+    later = apply_market_event(s, events[8])  # mobile asks 0.40: dana's 0.25 is cheapest, then core's 0.30
+    assert attachments(later) == {"video": {"ph-home": 4000}, "upload": {"ph-home": 2000}}
+    assert attachments(later, down=frozenset({"ph-home"})) == {"video": {"ph-core": 4000}, "upload": {"ph-core": 2000}}
+    data["market"]["mode"] = "poc"
+    p = load_scenario_text(yaml.safe_dump(data), "core-first.yaml")
+    w = poc_world(p)
+    assert w.host_member["phone"] == "pat" and set(w.idle) == {"ph-cell", "ph-home"}  # on the core: a member itself
+    assert attachments(p) == {"video": {"ph-core": 4000}, "upload": {"ph-core": 2000}}
