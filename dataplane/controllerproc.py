@@ -67,7 +67,8 @@ def summarize_connections(rows: list, target: str) -> str:
     if not mine:
         return f"no bridge points at {target}"
     n = len(mine)
-    said = f"{n} {'bridge points' if n == 1 else 'bridges point'} at {target}, {sum(c is True for c, _ in mine)} connected"
+    up = sum(c is True for c, _ in mine)
+    said = f"{n} {'bridge points' if n == 1 else 'bridges point'} at {target}, {up} connected"
     for key, label in (("state", "state"), ("last_error", "last error")):
         seen: dict[str, int] = {}
         for _, status in mine:
@@ -99,7 +100,8 @@ class ControllerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         cmd = [sys.executable, "-m", "openisp.cli", "controller", self.scenario_path,
-               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port), "--plan", self.plan, *self.extra_args]
+               "--ofp-port", str(self.ofp_port), "--status-port", str(self.status_port), "--plan", self.plan,
+               *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
@@ -134,7 +136,9 @@ class ControllerProcess:
                                      + (f" ({said})" if said else "") + f"; see {self.log_path}")
             status = self.status()
             if status:
-                line = f"switches connected {status['connected']}/{status['expected']}, holding rules {status['acknowledged']}/{status['expected']}"
+                expected = status["expected"]
+                line = (f"switches connected {status['connected']}/{expected}, "
+                        f"holding rules {status['acknowledged']}/{expected}")
                 if line != last:
                     progress(line)
                     last = line

@@ -52,14 +52,16 @@ def check_ovs() -> list[Finding]:
     types = _run(["ovs-vsctl", "--timeout=5", "get", "Open_vSwitch", ".", "datapath_types"])
     if types is None or types.returncode != 0:
         found.append(Finding("ovsdb-server / ovs-vswitchd", False, "not answering",
-                             "start them: /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random (make setup does)"))
+                             "start them: /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random "
+                             "(make setup does)"))
         return found
     netdev = "netdev" in types.stdout
     found.append(Finding("userspace datapath", netdev, f"datapath types {types.stdout.strip()}",
                          "this OVS build lacks the netdev (userspace) datapath"))
     kernel = os.path.isdir("/sys/module/openvswitch")
-    found.append(Finding("kernel datapath", kernel, "module loaded" if kernel else "no openvswitch kernel module (fine: openisp uses the userspace datapath)",
-                         "", required=False))
+    said = ("module loaded" if kernel
+            else "no openvswitch kernel module (fine: openisp uses the userspace datapath)")
+    found.append(Finding("kernel datapath", kernel, said, "", required=False))
     return found
 
 
@@ -89,7 +91,8 @@ def check_tc() -> list[Finding]:
             return [Finding("network namespaces", False, f"`ip netns add` failed: {why}",
                             "Mininet puts each host in a network namespace: run as root on a kernel with "
                             "namespaces (in a container: --privileged)")]
-        why = _failed(_run(["ip", "netns", "exec", ns, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1"]))
+        why = _failed(_run(["ip", "netns", "exec", ns, "ip", "link", "add", "d0", "type", "veth",
+                            "peer", "name", "d1"]))
         if why:
             return [Finding("veth pairs", False, f"`ip link add ... type veth` failed: {why}",
                             "Mininet joins hosts and switches with veth pairs: the kernel needs the veth module")]
@@ -100,7 +103,8 @@ def check_tc() -> list[Finding]:
         _run(["ip", "netns", "del", ns])
     return [
         Finding("tc htb", results["htb"] is None, "link bandwidth shaping works" if results["htb"] is None
-                else f"HTB qdisc refused: {results['htb']}", "the kernel needs sch_htb; without it links are not shaped"),
+                else f"HTB qdisc refused: {results['htb']}",
+                "the kernel needs sch_htb; without it links are not shaped"),
         Finding("tc netem", results["netem"] is None,
                 "delay and loss emulation works" if results["netem"] is None else
                 "netem absent: link latency is not emulated (latency_ms only steers the market and paths)",
@@ -140,5 +144,6 @@ def report(findings: list[Finding]) -> tuple[str, bool]:
         if not f.ok and f.fix:
             lines.append(f"        fix: {f.fix}")
     can_run = all(f.ok for f in findings if f.required)
-    lines.append("the emulation can run here" if can_run else "the emulation cannot run here until the MISSING items are fixed")
+    lines.append("the emulation can run here" if can_run
+                 else "the emulation cannot run here until the MISSING items are fixed")
     return "\n".join(lines), can_run
