@@ -342,11 +342,8 @@ class PathLP:
                  and not (self.restricted is not None and self.restricted.restricted[i])]
         if not index:
             return 0
-        n = len(self.switches)
-        weight = np.maximum(self.arc_cost - duals[:len(self.market.arcs)], 1e-15)
-        graph, arc_of = cheapest_graph(weight, np.flatnonzero(~banned), self.tail, self.head, n)
         sources = np.unique(self.d_src[index])
-        dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+        dist, pred, arc_of = self._trees(self._arc_weights(duals), np.flatnonzero(~banned), sources)
         row = {int(s): k for k, s in enumerate(sources)}
         added = 0
         for i in index:
@@ -357,6 +354,20 @@ class PathLP:
                     self._add_path(self.network_demands[i], path)
                     added += 1
         return added
+
+    def _arc_weights(self, duals: np.ndarray, pure: bool = False) -> np.ndarray:
+        """Pricing's length of each arc at ``duals``: its price, plus its tie-break cost
+        unless ``pure``."""
+        weight = (0.0 if pure else self.arc_cost) - duals[:len(self.market.arcs)]
+        return np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
+
+    def _trees(self, weight: np.ndarray, open_arcs: np.ndarray, sources: np.ndarray):
+        """Shortest paths from ``sources`` over ``open_arcs`` at ``weight``: distances and
+        predecessors (a row per source), and the arc of each (tail, head) they use."""
+        # Parallel arcs: pricing needs only the cheapest of each (tail, head).
+        graph, arc_of = cheapest_graph(weight, open_arcs, self.tail, self.head, len(self.switches))
+        dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+        return dist, pred, arc_of
 
     def _generate_columns(self, banned: np.ndarray, gone: set[str], pure: bool = False, phase1: bool = False,
                           primal_after_first: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
@@ -381,13 +392,10 @@ class PathLP:
                 if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                     return None
                 duals = np.asarray(self.h.getSolution().row_dual)
-                weight = (0.0 if pure or phase1 else self.arc_cost) - duals[:len(self.market.arcs)]
-                weight = np.maximum(weight, 1e-15)  # solver noise; an explicit zero would read as no edge
-                # Parallel arcs: pricing needs only the cheapest of each (tail, head).
-                graph, arc_of = cheapest_graph(weight, open_arcs, self.tail, self.head, n)
+                weight = self._arc_weights(duals, pure or phase1)
                 src_rows = row_of_source[self.d_src]
                 if len(sources):
-                    dist, pred = dijkstra(graph, indices=sources, return_predecessors=True)
+                    dist, pred, arc_of = self._trees(weight, open_arcs, sources)
                     shortest = np.where(wanted, dist[np.maximum(src_rows, 0), self.d_dst], np.inf)
                 else:  # nobody left to route
                     shortest = np.full(len(self.network_demands), np.inf)
