@@ -9,6 +9,7 @@ as a constructor argument (``AppManager.instantiate_apps(core=...)``, see
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -30,6 +31,24 @@ log = logging.getLogger("openisp.controller")
 TICK_S = 0.1
 
 
+def guarded(handler):
+    """An event handler that logs its failure instead of raising it.
+
+    os-ken's native hub (the one used here) defines ``TaskExit`` as ``Exception``, and an
+    app's event loop re-raises ``TaskExit`` from a handler: one exception in any handler
+    would end the app's event loop, silently, and every later event (switches connecting,
+    barriers, counters) would wait in its queue forever."""
+
+    @functools.wraps(handler)
+    def run(self, ev):
+        try:
+            handler(self, ev)
+        except Exception:
+            log.exception("%s failed on %s; the controller goes on", handler.__name__, type(ev).__name__)
+
+    return run
+
+
 class OpenIspApp(app_manager.OSKenApp):
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
 
@@ -45,7 +64,7 @@ class OpenIspApp(app_manager.OSKenApp):
         self.threads.append(hub.spawn(self._ticker))
 
     def _ticker(self) -> None:
-        while True:
+        while self.is_active:
             hub.sleep(TICK_S)
             try:
                 self.call("tick")
@@ -68,17 +87,25 @@ class OpenIspApp(app_manager.OSKenApp):
 
     # --- handlers: read the event, call the core ---------------------------------
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
+    @guarded
     def switch_features(self, ev):
-        self.datapaths[ev.msg.datapath.id] = ev.msg.datapath
-        self.call("connected", ev.msg.datapath.id)
+        # The id comes from the reply itself: os-ken queues this event to the apps before its
+        # own handler sets ``datapath.id``, so this handler may run while it is still None.
+        dpid, dp = ev.msg.datapath_id, ev.msg.datapath
+        if dp.id is None:
+            dp.id = dpid  # what os-ken's handler is about to set
+        self.datapaths[dpid] = dp
+        self.call("connected", dpid)
 
     @set_ev_cls(ofp_event.EventOFPStateChange, DEAD_DISPATCHER)
+    @guarded
     def state_change(self, ev):
         if ev.datapath.id is not None and self.datapaths.get(ev.datapath.id) is ev.datapath:
             del self.datapaths[ev.datapath.id]
             self.call("disconnected", ev.datapath.id)
 
     @set_ev_cls(ofp_event.EventOFPFlowStatsReply, MAIN_DISPATCHER)
+    @guarded
     def flow_stats(self, ev):
         dp = ev.msg.datapath
         stats = [FlowStat(s.table_id, s.priority, tuple(sorted(s.match.items())), s.cookie, s.packet_count,
@@ -86,29 +113,34 @@ class OpenIspApp(app_manager.OSKenApp):
         self.call("flow_stats", dp.id, stats, bool(ev.msg.flags & dp.ofproto.OFPMPF_REPLY_MORE))
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
+    @guarded
     def barrier_reply(self, ev):
         token = self.outbox.barriers.pop((ev.msg.datapath.id, ev.msg.xid), None)
         if token is not None:
             self.call("barrier_reply", ev.msg.datapath.id, token)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
+    @guarded
     def error_msg(self, ev):
-        log.error("switch %#x refused a message: type=%s code=%s", ev.msg.datapath.id, ev.msg.type, ev.msg.code)
+        log.error("switch %s refused a message: type=%s code=%s", ev.msg.datapath.id, ev.msg.type, ev.msg.code)
         self.call("error", ev.msg.datapath.id, ev.msg.type, ev.msg.code)
 
     @set_ev_cls(ofp_event.EventOFPPortStatsReply, MAIN_DISPATCHER)
+    @guarded
     def port_stats(self, ev):
         stats = [PortStat(p.port_no, p.rx_packets, p.tx_packets, p.rx_bytes, p.tx_bytes, p.rx_dropped, p.tx_dropped)
                  for p in ev.msg.body]
         self.call("port_stats", ev.msg.datapath.id, stats)
 
     @set_ev_cls(ofp_event.EventOFPMeterStatsReply, MAIN_DISPATCHER)
+    @guarded
     def meter_stats(self, ev):
         stats = [MeterStat(m.meter_id, m.packet_in_count, m.byte_in_count, sum(b.packet_band_count for b in m.band_stats))
                  for m in ev.msg.body]
         self.call("meter_stats", ev.msg.datapath.id, stats)
 
     @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
+    @guarded
     def port_status(self, ev):
         msg, ofp = ev.msg, ev.msg.datapath.ofproto
         is_down = (msg.reason == ofp.OFPPR_DELETE or bool(msg.desc.state & ofp.OFPPS_LINK_DOWN)
@@ -116,6 +148,7 @@ class OpenIspApp(app_manager.OSKenApp):
         self.call("port_status", msg.datapath.id, msg.desc.port_no, is_down)
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    @guarded
     def packet_in(self, ev):
         request = packet.Packet(ev.msg.data).get_protocol(arp.arp)
         if request is not None:

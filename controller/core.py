@@ -375,8 +375,10 @@ class ControllerCore:
             self.metrics.failovers.labels(link=link).inc()
         return self._replan(f"link {link} {'down' if is_down else 'up'}", now)
 
-    def error(self, dpid: int, kind: int, code: int, now: float) -> Ops:
-        self.status.error(f"switch {dpid:#x} refused a message: type={kind} code={code}")
+    def error(self, dpid: int | None, kind: int, code: int, now: float) -> Ops:
+        """A switch's error message; ``dpid`` is None while its handshake has not named it."""
+        who = f"switch {dpid:#x}" if dpid is not None else "a switch (during its handshake)"
+        self.status.error(f"{who} refused a message: type={kind} code={code}")
         return {}
 
     def arp_request(self, dpid: int, in_port: int, opcode: int, src_mac: str, src_ip: str, dst_ip: str,

@@ -7,8 +7,10 @@ default hub is native threads.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -73,6 +75,11 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("openisp.controller")
+    # ``kill -USR1`` writes every thread's stack to stderr (the log): what a stuck controller waits on.
+    try:
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    except (AttributeError, OSError, ValueError):  # no stderr with a file descriptor: no dumps,
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # and the signal must not stop the controller
     # os-ken's listener dies quietly in its thread when its port is taken, leaving a
     # controller no switch can reach: refuse to start instead.
     ensure_free(host, {"--ofp-port": ofp_port, "--status-port": status_port, "--api-port": api_port or 0})

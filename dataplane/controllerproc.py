@@ -148,8 +148,23 @@ class ControllerProcess:
                     return status
             time.sleep(0.2)
         seen = switches_view(self.ofp_port)
+        dumped = self.dump_threads()
         raise DataplaneError(f"switches not ready after {timeout_s:.0f} s ({last or 'controller not answering'})"
-                             + (f"; Open vSwitch says: {seen}" if seen else "") + f"; see {self.log_path}")
+                             + (f"; Open vSwitch says: {seen}" if seen else "")
+                             + ("; the controller's threads are dumped in its log" if dumped else "")
+                             + f"; see {self.log_path}")
+
+    def dump_threads(self, settle_s: float = 0.5) -> bool:
+        """Ask the running controller to write every thread's stack to its log (SIGUSR1, see
+        :func:`controller.launch.run_controller`): what it was stuck on, when it did not get ready."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        try:
+            os.kill(self.proc.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            return False
+        time.sleep(settle_s)
+        return True
 
     def last_words(self) -> str:
         """The last line the controller wrote to its log (its error, when it stopped on one)."""

@@ -444,6 +444,12 @@ def test_a_refused_message_is_reported_with_the_switch_and_the_error():
     assert c.status.snapshot()["errors"] == ["switch 0x1f refused a message: type=1 code=2"]
 
 
+def test_a_message_refused_before_the_handshake_names_the_switch_is_still_reported():
+    c = core()
+    assert c.error(None, 1, 2, now=0) == {}
+    assert c.status.snapshot()["errors"] == ["a switch (during its handshake) refused a message: type=1 code=2"]
+
+
 def test_a_move_cut_short_by_a_crash_leaves_nothing_that_blocks_the_next_one():
     """Killed after it sent the next epoch's meters and groups but before the flows: the
     switch keeps those strays; the successor reconciles, and its own move to that epoch

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -105,3 +106,22 @@ def test_switches_never_ready_are_reported_with_what_open_vswitch_says(tmp_path,
     assert str(caught.value) == (
         "switches not ready after 3 s (switches connected 0/5, holding rules 0/5); "
         f"Open vSwitch says: 5 bridges point at tcp:127.0.0.1:7; see {controller.log_path}")
+
+
+def test_a_controller_that_never_gets_ready_has_its_threads_dumped_in_its_log(tmp_path):
+    """A stuck controller says what it waits on: ``wait_ready`` sends it SIGUSR1 on timeout,
+    and ``openisp controller`` writes every thread's stack to its log on SIGUSR1."""
+    controller = ControllerProcess("topologies/default.yaml", tmp_path / "controller.log").start()
+    try:
+        deadline = time.monotonic() + 30
+        while controller.status() is None and time.monotonic() < deadline:  # up, with no switch to wait for
+            time.sleep(0.2)
+        with pytest.raises(DataplaneError) as caught:
+            controller.wait_ready(1)
+        assert "; the controller's threads are dumped in its log; see " in str(caught.value)
+        log = controller.log_path.read_text()
+        assert "Thread 0x" in log and "in _ticker" in log, log[-2000:]  # the app's ticker, asleep between ticks
+        assert controller.proc.poll() is None  # the dump does not stop it
+    finally:
+        controller.stop()
+    assert not controller.dump_threads()  # nothing to ask once it has stopped
