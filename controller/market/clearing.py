@@ -14,7 +14,7 @@ from decimal import Decimal
 from topologies.model import MARKET_MODES, MECHANISMS, Scenario
 
 from .allocation import allocate
-from .counterfactual import FORMULATIONS, expected_work, in_process, optimum_of, with_lp_duality
+from .counterfactual import FORMULATIONS, counted, expected_work, in_process, optimum_of, with_lp_duality
 from .fund import fund_shortfalls
 from .network import Market, MarketError, market_from_scenario
 from .pathlp import PathLP
@@ -119,6 +119,8 @@ def _clear(scenario, mechanism, options, formulation, engine, pool) -> MarketRes
             optimiser = in_process(optimum)
         if options.get("duality", True):
             optimiser = with_lp_duality(market, solution, optimiser, timings)
+        else:
+            optimiser = counted(optimiser, timings)
         transfers, demand_pays, notes = vcg_payments(market, solution, optimiser)
     elif mechanism == "lmp":
         transfers, demand_pays, notes = lmp_payments(market, solution, alloc)

@@ -191,6 +191,17 @@ class DualitySettlement:
         return math.fsum([solution.welfare, -self.value.get(name, 0.0), *saved])
 
 
+def counted(optimiser: Counterfactuals, counts: dict) -> Counterfactuals:
+    """``optimiser``, every participant re-solved (no duality): ``counts`` receives
+    ``settled_by_duality`` (0) and ``re_solves``, as :func:`with_lp_duality` fills them."""
+
+    def run(names: Iterable[str]) -> dict[str, tuple[float, bool]]:
+        names = list(names)
+        counts.update(settled_by_duality=0, re_solves=len(names))
+        return optimiser(names)
+    return run
+
+
 def with_lp_duality(market: Market, solution: LpSolution, optimiser: Counterfactuals,
                     counts: dict | None = None) -> Counterfactuals:
     """``optimiser``, asked only for the participants duality cannot settle;

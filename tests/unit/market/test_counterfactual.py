@@ -7,7 +7,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from controller.market.allocation import tier_cost
-from controller.market.counterfactual import GROUP, DualitySettlement, Engine, freed_cost, groups, in_process, optimum_of
+from controller.market.counterfactual import (GROUP, DualitySettlement, Engine, counted, freed_cost, groups, in_process,
+                                             optimum_of)
 from controller.market.network import Arc, Tier, market_from_scenario
 from controller.market.pathlp import PathLP
 
@@ -181,3 +182,15 @@ def test_duality_settles_the_only_buyer_of_a_floored_host_and_two_buyers_of_one_
     assert wrapped(["cha"]) == {"cha": (duality.welfare_without("cha"), False)}
     assert calls == [["p1"]], "the optimiser is not asked when duality settles everyone"
     assert counts == {"settled_by_duality": 1, "re_solves": 0}
+
+
+def test_without_duality_every_participant_is_re_solved_and_counted():
+    calls, counts = [], {}
+
+    def optimiser(names):
+        calls.append(list(names))
+        return {n: (-1.0, False) for n in names}
+
+    wrapped = counted(optimiser, counts)
+    assert wrapped(iter(["cha", "p1"])) == {"cha": (-1.0, False), "p1": (-1.0, False)}  # any iterable, read once
+    assert calls == [["cha", "p1"]] and counts == {"settled_by_duality": 0, "re_solves": 2}
