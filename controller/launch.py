@@ -65,6 +65,18 @@ def ensure_free(host: str, ports: dict[str, int]) -> None:
                                       f"another controller may be running there, or choose another {flag}") from None
 
 
+def serve_api(exchange, port: int, avoid: set[int], tries: int = 5):
+    """The participants' API of ``exchange`` on 127.0.0.1:``port``; on any free port when 0,
+    but none of ``avoid``: ports this controller has yet to listen on (os-ken's OpenFlow
+    port), which the kernel would hand out, since they are free until then."""
+    for _ in range(tries):
+        api = exchange.serve(port)
+        if port or api.port not in avoid:
+            return api
+        api.stop()
+    raise ControllerError(f"the participants' API found no free port but {', '.join(map(str, sorted(avoid)))}")
+
+
 def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_port: int = DEFAULT_STATUS_PORT,
                    host: str = "127.0.0.1", verbose: bool = False, planner: str = "market",
                    mechanism: str | None = None, epoch_s: float | None = None, stats_s: float = 5.0,
@@ -87,19 +99,15 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
     # Clearings run in a worker process of their own, so OpenFlow never waits for the market.
     settings = Settings(epoch_s=scenario.market.epoch_s if epoch_s is None else epoch_s, stats_s=stats_s,
                         background=True)
-    market, api = None, None
+    market, exchange, api = None, None, None
     if run_dir is not None and planner == "market":
         from .api.exchange import Exchange
         from .planner import ExchangeMarket
 
         exchange = Exchange.open(scenario_path, run_dir)
         market = ExchangeMarket(exchange)
-        api = exchange.serve(api_port or 0)
-        log.info("participants' API on %s (tokens in %s/tokens), ledger %s/ledger.sqlite", api.url, run_dir, run_dir)
     core = ControllerCore(scenario, make_planner(scenario, planner, mechanism), settings, now=time.monotonic(),
                           market=market)
-    if api is not None:
-        core.status.api_url = api.url
     lock = threading.RLock()
     from .background import BackgroundClearing
 
@@ -116,17 +124,24 @@ def run_controller(scenario_path: str, ofp_port: int = DEFAULT_OFP_PORT, status_
             core.clear_now(now=time.monotonic())
             return {"epoch": core.epoch}
 
+    # The status server takes its port before the API asks the kernel for any free one: the
+    # kernel could hand the API the status port, free until then (a CI run saw it happen).
     server = serve_status(core.status, status_port, host, actions={"/timeline": start_timeline, "/epoch": clear_now},
                           metrics=core.metrics.exposition)
-    log.info("controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
-             scenario.name, host, ofp_port, host, status_port)
     import gc
 
-    # A thread building the next epoch's rules (pure Python, a second and more on a large
-    # market) gives way to the OpenFlow threads every millisecond instead of every five.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    gc.freeze()  # what start-up made (modules, the scenario, the first plan) lives as long as the process
     try:
+        if exchange is not None:
+            api = serve_api(exchange, api_port or 0, avoid={ofp_port})
+            core.status.api_url = api.url
+            log.info("participants' API on %s (tokens in %s/tokens), ledger %s/ledger.sqlite", api.url, run_dir,
+                     run_dir)
+        log.info("controller for %s: OpenFlow on %s:%d, status on http://%s:%d/status",
+                 scenario.name, host, ofp_port, host, status_port)
+        # A thread building the next epoch's rules (pure Python, a second and more on a large
+        # market) gives way to the OpenFlow threads every millisecond instead of every five.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        gc.freeze()  # what start-up made (modules, the scenario, the first plan) lives as long as the process
         serve_core(core, ofp_port, host, lock, background)
     finally:
         server.shutdown()

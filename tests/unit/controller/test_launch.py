@@ -125,3 +125,66 @@ def test_a_controller_that_never_gets_ready_has_its_threads_dumped_in_its_log(tm
     finally:
         controller.stop()
     assert not controller.dump_threads()  # nothing to ask once it has stopped
+
+
+class Served:
+    def __init__(self, port):
+        self.port, self.stopped = port, False
+
+    def stop(self):
+        self.stopped = True
+
+
+class Kernel:
+    """An exchange whose API gets the ports ``offered`` in turn when asked for any (0)."""
+
+    def __init__(self, *offered):
+        self.offered, self.served = list(offered), []
+
+    def serve(self, port):
+        self.served.append(Served(port or self.offered.pop(0)))
+        return self.served[-1]
+
+
+def test_the_api_never_takes_the_port_openflow_is_about_to_listen_on():
+    from controller.launch import serve_api
+
+    kernel = Kernel(6653, 6653, 41000)
+    api = serve_api(kernel, 0, avoid={6653})
+    assert api.port == 41000 and not api.stopped
+    assert [s.stopped for s in kernel.served] == [True, True, False]  # the two it was handed back
+    assert serve_api(Kernel(), 6653, avoid={6653}).port == 6653  # a port asked for is that port
+
+
+def test_the_api_gives_up_after_a_few_ports_and_says_why():
+    from controller.errors import ControllerError
+    from controller.launch import serve_api
+
+    kernel = Kernel(*[6653] * 5)
+    with pytest.raises(ControllerError) as caught:
+        serve_api(kernel, 0, avoid={6653, 8661}, tries=5)
+    assert str(caught.value) == "the participants' API found no free port but 6653, 8661"
+    assert len(kernel.served) == 5 and all(s.stopped for s in kernel.served)
+
+
+def test_the_status_port_is_taken_before_the_api_asks_for_any_free_port(tmp_path, monkeypatch, capsys):
+    """Else the kernel can hand the API the status port, free until then (CI, 2026-11-28)."""
+    import controller.launch as launch
+    from controller.errors import ControllerError
+
+    status_port, seen = free_port(), []
+
+    def serve_api(exchange, port, avoid):
+        with socket.socket() as probe:
+            seen.append(probe.connect_ex(("127.0.0.1", status_port)))  # 0: someone listens there
+        raise ControllerError("stopped here by the test")
+
+    monkeypatch.setattr(launch, "serve_api", serve_api)
+    argv = ["controller", "topologies/default.yaml", "--ofp-port", str(free_port()), "--status-port", str(status_port),
+            "--run-dir", str(tmp_path)]
+    assert promptly(main, argv, seconds=60) == 1
+    assert seen == [0]
+    assert "stopped here by the test" in capsys.readouterr().err
+    with socket.socket() as s:  # and the status server is shut down on the way out
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", status_port))
